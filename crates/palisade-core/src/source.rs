@@ -1,0 +1,333 @@
+//! Inputs: walking directories (in parallel, honouring `.gitignore` and
+//! `.palisadeignore`), reading files and stdin with a size limit, and
+//! rejecting what is not UTF-8 text. Every problem becomes an
+//! [`InputError`] for that input; the other inputs go on.
+
+#![deny(clippy::indexing_slicing)]
+
+use std::fs;
+use std::io::{self, Read};
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+
+use crate::Span;
+use crate::report::{InputError, InputErrorKind};
+
+/// How `--stdin` input is named in findings.
+pub const STDIN_NAME: &str = "<stdin>";
+
+/// One input to read.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Input {
+    Stdin,
+    File {
+        path: PathBuf,
+        /// How findings name it: as the user wrote it, `./` stripped.
+        display: Arc<str>,
+    },
+}
+
+impl Input {
+    pub fn display(&self) -> Arc<str> {
+        match self {
+            Input::Stdin => STDIN_NAME.into(),
+            Input::File { display, .. } => Arc::clone(display),
+        }
+    }
+}
+
+/// What to collect when walking directories.
+#[derive(Debug, Clone)]
+pub struct WalkOptions {
+    /// File extensions (without the dot) to pick up in directories; files
+    /// named explicitly are always read.
+    pub extensions: Vec<String>,
+    /// Honour `.gitignore`, `.ignore` and `.palisadeignore` files.
+    pub respect_ignore_files: bool,
+    /// Walk hidden files and directories too.
+    pub hidden: bool,
+}
+
+impl Default for WalkOptions {
+    fn default() -> Self {
+        WalkOptions {
+            extensions: vec!["yaml".into(), "yml".into(), "json".into()],
+            respect_ignore_files: true,
+            hidden: false,
+        }
+    }
+}
+
+fn display_of(path: &Path) -> Arc<str> {
+    let s = path.to_string_lossy();
+    let s = s.strip_prefix("./").unwrap_or(&s);
+    s.into()
+}
+
+fn io_error(display: &str, err: &io::Error) -> InputError {
+    let message = match err.raw_os_error() {
+        Some(40) => "cannot read: too many levels of symbolic links (symlink loop)".to_string(),
+        _ => match err.kind() {
+            io::ErrorKind::NotFound => "no such file or directory".to_string(),
+            io::ErrorKind::PermissionDenied => "cannot read: permission denied".to_string(),
+            _ => format!("cannot read: {err}"),
+        },
+    };
+    InputError::new(display, InputErrorKind::Io, message)
+}
+
+/// Expands the user's arguments (`-` is stdin) into the inputs to read,
+/// sorted, plus errors for arguments that cannot be used.
+pub fn collect(args: &[PathBuf], options: &WalkOptions) -> (Vec<Input>, Vec<InputError>) {
+    let mut inputs = Vec::new();
+    let mut errors = Vec::new();
+    for arg in args {
+        if arg.as_os_str() == "-" {
+            inputs.push(Input::Stdin);
+            continue;
+        }
+        let display = display_of(arg);
+        match fs::metadata(arg) {
+            Err(e) => errors.push(io_error(&display, &e)),
+            Ok(m) if m.is_dir() => walk(arg, options, &mut inputs, &mut errors),
+            Ok(_) => inputs.push(Input::File {
+                path: arg.clone(),
+                display,
+            }),
+        }
+    }
+    inputs.sort();
+    inputs.dedup();
+    (inputs, errors)
+}
+
+fn walk(root: &Path, options: &WalkOptions, inputs: &mut Vec<Input>, errors: &mut Vec<InputError>) {
+    let found = Mutex::new((Vec::new(), Vec::new()));
+    let walker = ignore::WalkBuilder::new(root)
+        .follow_links(true)
+        .hidden(!options.hidden)
+        .git_ignore(options.respect_ignore_files)
+        .git_global(false)
+        .git_exclude(options.respect_ignore_files)
+        .ignore(options.respect_ignore_files)
+        .parents(options.respect_ignore_files)
+        .require_git(false)
+        .add_custom_ignore_filename(".palisadeignore")
+        .build_parallel();
+    walker.run(|| {
+        let found = &found;
+        Box::new(move |entry| {
+            let push = |item: Result<Input, InputError>| {
+                if let Ok(mut guard) = found.lock() {
+                    match item {
+                        Ok(i) => guard.0.push(i),
+                        Err(e) => guard.1.push(e),
+                    }
+                }
+            };
+            match entry {
+                Ok(entry) => {
+                    let is_file = entry.file_type().is_some_and(|t| t.is_file());
+                    let wanted = entry
+                        .path()
+                        .extension()
+                        .and_then(|e| e.to_str())
+                        .is_some_and(|e| {
+                            options.extensions.iter().any(|x| x.eq_ignore_ascii_case(e))
+                        });
+                    if is_file && wanted {
+                        push(Ok(Input::File {
+                            path: entry.path().to_path_buf(),
+                            display: display_of(entry.path()),
+                        }));
+                    }
+                }
+                Err(err) => push(Err(walk_error(root, &err))),
+            }
+            ignore::WalkState::Continue
+        })
+    });
+    if let Ok((mut found_inputs, found_errors)) = found.into_inner() {
+        inputs.append(&mut found_inputs);
+        errors.extend(found_errors);
+    }
+}
+
+fn walk_error(root: &Path, err: &ignore::Error) -> InputError {
+    fn innermost(err: &ignore::Error) -> (Option<&Path>, &ignore::Error) {
+        match err {
+            ignore::Error::WithPath { path, err } => {
+                let (p, e) = innermost(err);
+                (p.or(Some(path.as_path())), e)
+            }
+            ignore::Error::WithDepth { err, .. } | ignore::Error::WithLineNumber { err, .. } => {
+                innermost(err)
+            }
+            other => (None, other),
+        }
+    }
+    let (path, inner) = innermost(err);
+    let display = display_of(path.unwrap_or(root));
+    match inner {
+        ignore::Error::Loop { ancestor, child } => InputError::new(
+            display_of(child).as_ref(),
+            InputErrorKind::Io,
+            format!("symlink loop: leads back to `{}`", display_of(ancestor)),
+        ),
+        ignore::Error::Io(e) => io_error(&display, e),
+        other => InputError::new(display.as_ref(), InputErrorKind::Io, other.to_string()),
+    }
+}
+
+/// Reads an input as UTF-8 text, refusing files over `max_bytes`, binary
+/// content and invalid UTF-8. A UTF-8 byte order mark is dropped.
+pub fn read_text(input: &Input, max_bytes: u64) -> Result<String, InputError> {
+    let display = input.display();
+    let bytes = match input {
+        Input::Stdin => {
+            let mut buf = Vec::new();
+            io::stdin()
+                .lock()
+                .take(max_bytes.saturating_add(1))
+                .read_to_end(&mut buf)
+                .map_err(|e| io_error(&display, &e))?;
+            if buf.is_empty() {
+                return Err(InputError::new(
+                    display.as_ref(),
+                    InputErrorKind::Io,
+                    "stdin is empty (pipe manifests in, e.g. `helm template . | palisade scan -`)",
+                ));
+            }
+            buf
+        }
+        Input::File { path, .. } => read_limited(path, &display, max_bytes)?,
+    };
+    if bytes.len() as u64 > max_bytes {
+        return Err(too_large(&display, bytes.len() as u64, max_bytes));
+    }
+    decode(bytes, &display)
+}
+
+fn too_large(display: &str, size: u64, max: u64) -> InputError {
+    InputError::new(
+        display,
+        InputErrorKind::TooLarge,
+        format!(
+            "file is larger than the {} limit ({}); raise it with --max-file-size",
+            human_bytes(max),
+            human_bytes(size)
+        ),
+    )
+}
+
+fn read_limited(path: &Path, display: &str, max_bytes: u64) -> Result<Vec<u8>, InputError> {
+    let file = fs::File::open(path).map_err(|e| io_error(display, &e))?;
+    let meta = file.metadata().map_err(|e| io_error(display, &e))?;
+    if meta.is_dir() {
+        return Err(InputError::new(
+            display,
+            InputErrorKind::Io,
+            "is a directory",
+        ));
+    }
+    if meta.len() > max_bytes {
+        return Err(too_large(display, meta.len(), max_bytes));
+    }
+    let mut buf = Vec::with_capacity(usize::try_from(meta.len()).unwrap_or(0));
+    file.take(max_bytes.saturating_add(1))
+        .read_to_end(&mut buf)
+        .map_err(|e| io_error(display, &e))?;
+    Ok(buf)
+}
+
+/// Bytes sniffed for NUL to tell binary files (as git does).
+const SNIFF_BYTES: usize = 8000;
+
+/// Decodes UTF-8 text; binary and other encodings are input errors naming
+/// the position of the first bad byte.
+pub fn decode(mut bytes: Vec<u8>, display: &str) -> Result<String, InputError> {
+    if bytes.starts_with(&[0xFF, 0xFE]) || bytes.starts_with(&[0xFE, 0xFF]) {
+        return Err(InputError::new(
+            display,
+            InputErrorKind::Encoding,
+            "file is UTF-16 encoded; convert it to UTF-8",
+        ));
+    }
+    let head = bytes.get(..SNIFF_BYTES.min(bytes.len())).unwrap_or(&[]);
+    if memchr::memchr(0, head).is_some() {
+        return Err(InputError::new(
+            display,
+            InputErrorKind::Binary,
+            "binary file (contains NUL bytes), not YAML or JSON",
+        ));
+    }
+    if bytes.starts_with(&[0xEF, 0xBB, 0xBF]) {
+        bytes.drain(..3);
+    }
+    String::from_utf8(bytes).map_err(|e| {
+        let bytes = e.as_bytes();
+        let at = e.utf8_error().valid_up_to();
+        let valid = bytes.get(..at).unwrap_or(&[]);
+        let line = memchr::memchr_iter(b'\n', valid).count() as u32 + 1;
+        let line_start = memchr::memrchr(b'\n', valid).map_or(0, |i| i + 1);
+        let column = String::from_utf8_lossy(valid.get(line_start..).unwrap_or(&[]))
+            .chars()
+            .count() as u32
+            + 1;
+        let byte = bytes.get(at).copied().unwrap_or(0);
+        InputError::new(
+            display,
+            InputErrorKind::Encoding,
+            format!(
+                "invalid UTF-8 (byte 0x{byte:02X} at offset {at}); files must be UTF-8 encoded"
+            ),
+        )
+        .at(Some(Span::point(line, column)))
+    })
+}
+
+/// `128 MiB`, `1.5 KiB`.
+pub fn human_bytes(n: u64) -> String {
+    const UNITS: [&str; 4] = ["B", "KiB", "MiB", "GiB"];
+    let mut value = n as f64;
+    let mut unit = 0;
+    while value >= 1024.0 && unit + 1 < UNITS.len() {
+        value /= 1024.0;
+        unit += 1;
+    }
+    let name = UNITS.get(unit).copied().unwrap_or("B");
+    if unit == 0 || value.fract() == 0.0 {
+        format!("{value:.0} {name}")
+    } else {
+        format!("{value:.1} {name}")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::Position;
+
+    #[test]
+    fn decodes_and_rejects() {
+        assert_eq!(decode(b"\xEF\xBB\xBFa: 1".to_vec(), "f").unwrap(), "a: 1");
+        let e = decode(b"a: 1\nb: \xFF".to_vec(), "f").unwrap_err();
+        assert_eq!(e.kind, InputErrorKind::Encoding);
+        assert_eq!(e.span.unwrap().start, Position::new(2, 4));
+        assert_eq!(
+            decode(b"a\0b".to_vec(), "f").unwrap_err().kind,
+            InputErrorKind::Binary
+        );
+        assert_eq!(
+            decode(b"\xFF\xFEa\0".to_vec(), "f").unwrap_err().kind,
+            InputErrorKind::Encoding
+        );
+    }
+
+    #[test]
+    fn formats_sizes() {
+        assert_eq!(human_bytes(128 * 1024 * 1024), "128 MiB");
+        assert_eq!(human_bytes(1536), "1.5 KiB");
+        assert_eq!(human_bytes(10), "10 B");
+    }
+}

@@ -1,0 +1,169 @@
+//! The Kubernetes configuration scan of one file's text: parse (in parallel
+//! for large streams), extract objects, run the per-object rules, and
+//! gather the inventory for cross-object rules.
+
+use std::sync::Arc;
+
+use palisade_core::report::InputErrorKind;
+use palisade_core::{Finding, InputError, RuleMeta, Stats};
+use rayon::prelude::*;
+
+use crate::object::{Object, SourceFile};
+use crate::rules::registry::UnknownRule;
+use crate::rules::{CrossRule, Cx, Inventory, Rule, RuleSelection, Subject};
+use crate::settings::Settings;
+use crate::workload::PodSpec;
+use crate::yaml::{Chunk, Limits, parse_stream, split_documents};
+
+/// Streams above this size are split at document boundaries and their
+/// chunks parsed in parallel.
+pub const DEFAULT_CHUNK_BYTES: usize = 512 * 1024;
+
+/// What scanning some text produced.
+#[derive(Debug, Default)]
+pub struct Outcome {
+    pub findings: Vec<Finding>,
+    pub errors: Vec<InputError>,
+    pub stats: Stats,
+    pub inventory: Inventory,
+}
+
+impl Outcome {
+    pub fn merge(mut self, other: Outcome) -> Outcome {
+        self.findings.extend(other.findings);
+        self.errors.extend(other.errors);
+        self.stats.merge(&other.stats);
+        self.inventory.extend(other.inventory);
+        self
+    }
+}
+
+/// The configured rule set, ready to scan any number of files.
+#[derive(Debug)]
+pub struct Engine {
+    rules: Vec<&'static dyn Rule>,
+    cross: Vec<&'static dyn CrossRule>,
+    settings: Settings,
+    limits: Limits,
+    chunk_bytes: usize,
+}
+
+impl std::fmt::Debug for dyn Rule {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.meta().code)
+    }
+}
+
+impl std::fmt::Debug for dyn CrossRule {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.meta().code)
+    }
+}
+
+impl Engine {
+    pub fn new(
+        selection: &RuleSelection,
+        settings: Settings,
+        limits: Limits,
+    ) -> Result<Self, UnknownRule> {
+        selection.validate()?;
+        Ok(Engine {
+            rules: selection.rules(),
+            cross: selection.cross_rules(),
+            settings,
+            limits,
+            chunk_bytes: DEFAULT_CHUNK_BYTES,
+        })
+    }
+
+    /// Overrides the size above which streams are parsed in parallel chunks.
+    pub fn with_chunk_bytes(mut self, bytes: usize) -> Self {
+        self.chunk_bytes = bytes.max(1);
+        self
+    }
+
+    pub fn settings(&self) -> &Settings {
+        &self.settings
+    }
+
+    /// Metadata of every enabled rule.
+    pub fn rule_metas(&self) -> impl Iterator<Item = &'static RuleMeta> + '_ {
+        self.rules
+            .iter()
+            .map(|r| r.meta())
+            .chain(self.cross.iter().map(|r| r.meta()))
+    }
+
+    /// Scans one file's text (already decoded). `path` is how findings name
+    /// the file.
+    pub fn scan_text(&self, path: Arc<str>, text: &str) -> Outcome {
+        let file = Arc::new(SourceFile::new(path, text));
+        let chunks = split_documents(text, self.chunk_bytes);
+        let mut outcome = if chunks.len() == 1 {
+            chunks
+                .first()
+                .map(|c| self.scan_chunk(&file, c))
+                .unwrap_or_default()
+        } else {
+            chunks
+                .par_iter()
+                .map(|c| self.scan_chunk(&file, c))
+                .reduce(Outcome::default, Outcome::merge)
+        };
+        outcome.stats.files = 1;
+        outcome
+    }
+
+    fn scan_chunk(&self, file: &Arc<SourceFile>, chunk: &Chunk<'_>) -> Outcome {
+        let mut out = Outcome::default();
+        let errors = parse_stream(chunk.text, &self.limits, chunk.line_offset, |doc| {
+            out.stats.documents += 1;
+            let Some(root) = doc.root else { return };
+            let extracted = Object::extract(root, file, chunk.first_document + doc.index);
+            out.stats.skipped_documents += extracted.skipped;
+            for obj in &extracted.objects {
+                out.stats.objects += 1;
+                self.check_object(obj, &mut out.findings, Some(&mut out.inventory));
+            }
+        });
+        out.errors.extend(errors.into_iter().map(|e| InputError {
+            path: file.path.to_string(),
+            span: Some(e.span),
+            kind: e.kind,
+            message: e.message,
+        }));
+        out
+    }
+
+    /// Runs every per-object rule on `obj`, and records it in the inventory.
+    pub fn check_object(
+        &self,
+        obj: &Object,
+        out: &mut Vec<Finding>,
+        inventory: Option<&mut Inventory>,
+    ) {
+        let pod = PodSpec::of(obj);
+        let subject = Subject::of(obj);
+        for rule in &self.rules {
+            let mut cx = Cx::new(obj, &self.settings, pod, &subject, rule.meta(), out);
+            rule.check(&mut cx);
+        }
+        if let Some(inventory) = inventory {
+            inventory.observe(obj, pod.as_ref(), &subject);
+        }
+    }
+
+    /// Runs the cross-object rules once every file has been scanned.
+    pub fn finish(&self, inventory: &Inventory) -> Vec<Finding> {
+        let mut out = Vec::new();
+        for rule in &self.cross {
+            rule.check(inventory, &self.settings, &mut out);
+        }
+        out
+    }
+}
+
+/// An input error for a file that could not be scanned at all.
+pub fn file_error(path: &str, kind: InputErrorKind, message: impl Into<String>) -> InputError {
+    InputError::new(path, kind, message)
+}

@@ -1,0 +1,288 @@
+//! `palisade scan`: collect inputs, scan them in parallel, apply
+//! suppressions, report, and choose the exit code.
+
+use std::collections::BTreeMap;
+use std::fs;
+use std::io::{self, BufWriter, IsTerminal, Write};
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use anyhow::{Context, Result, bail};
+use palisade_core::date::Date;
+use palisade_core::reporter::{self, Format, Options};
+use palisade_core::rule::dedent_doc;
+use palisade_core::source::{self, Input, WalkOptions};
+use palisade_core::suppress::{self, Baseline, IgnoreList};
+use palisade_core::{Report, RuleMeta, Severity};
+use palisade_k8s::{Engine, Outcome, RuleSelection};
+use rayon::prelude::*;
+
+use crate::cli::{ColorChoice, OutputFormat, ScanArgs};
+use crate::config::{Config, parse_size};
+use crate::{EXIT_ERROR, diagnostics, progress};
+
+const DEFAULT_MAX_FILE_SIZE: u64 = 128 * 1024 * 1024;
+
+/// Settings resolved from flags over `palisade.yaml` over defaults.
+struct Resolved {
+    severities: Vec<Severity>,
+    fail_on: Option<Severity>,
+    max_file_size: u64,
+    format: Format,
+}
+
+fn parse_severity(s: &str) -> Result<Severity> {
+    s.parse::<Severity>().map_err(anyhow::Error::from)
+}
+
+fn resolve(args: &ScanArgs, config: &Config) -> Result<Resolved> {
+    let severity_list = if args.severity.is_empty() {
+        &config.severity
+    } else {
+        &args.severity
+    };
+    let mut severities = severity_list
+        .iter()
+        .map(|s| parse_severity(s))
+        .collect::<Result<Vec<_>>>()
+        .context("invalid --severity")?;
+    if severities.is_empty() {
+        severities = Severity::ALL.to_vec();
+    }
+    let fail_on = match args.fail_on.as_deref().or(config.fail_on.as_deref()) {
+        None => Some(Severity::Low),
+        Some(s) if s.eq_ignore_ascii_case("none") => None,
+        Some(s) => Some(parse_severity(s).context("invalid --fail-on")?),
+    };
+    let max_file_size = match args
+        .max_file_size
+        .as_deref()
+        .or(config.limits.max_file_size.as_deref())
+    {
+        None => DEFAULT_MAX_FILE_SIZE,
+        Some(s) => parse_size(s)
+            .map_err(anyhow::Error::msg)
+            .context("invalid --max-file-size")?,
+    };
+    let format = match args.format {
+        OutputFormat::Table => Format::Table,
+        OutputFormat::Json => Format::Json,
+        OutputFormat::Sarif => Format::Sarif,
+        OutputFormat::Junit => Format::Junit,
+    };
+    Ok(Resolved {
+        severities,
+        fail_on,
+        max_file_size,
+        format,
+    })
+}
+
+/// One input's results, with its errors already rendered (the text is only
+/// available here).
+struct FileResult {
+    outcome: Outcome,
+    diagnostics: Vec<(String, u32, String)>,
+}
+
+pub fn run(args: ScanArgs) -> Result<ExitCode> {
+    let (config, _config_path) = Config::load(args.config.as_deref())?;
+    let resolved = resolve(&args, &config)?;
+    let mut selection: RuleSelection = config.rules.clone();
+    selection.enable.extend(args.enable.iter().cloned());
+    selection.disable.extend(args.disable.iter().cloned());
+    let engine = Engine::new(
+        &selection,
+        config.settings.clone(),
+        config.limits.yaml_limits(),
+    )?;
+    let ignores = IgnoreList::new(config.ignore.clone(), Date::today())
+        .context("invalid `ignore:` entry in configuration")?;
+    let baseline = match &args.baseline {
+        Some(path) => {
+            let file = fs::File::open(path)
+                .with_context(|| format!("cannot open baseline {}", path.display()))?;
+            Some(
+                Baseline::read(io::BufReader::new(file))
+                    .with_context(|| format!("baseline {}", path.display()))?,
+            )
+        }
+        None => None,
+    };
+    if !args.quiet {
+        for (entry, date) in ignores.expired() {
+            diagnostics::warn(&format!(
+                "ignore entry for `{}` expired on {date}; its findings are reported again",
+                entry.id
+            ));
+        }
+    }
+
+    let (inputs, walk_errors) = source::collect(&args.targets, &WalkOptions::default());
+    if inputs.iter().filter(|i| **i == Input::Stdin).count() > 1 {
+        bail!("`-` (stdin) can be given only once");
+    }
+    let color_err = diagnostics::stderr_color();
+    let total_bytes: u64 = inputs
+        .iter()
+        .filter_map(|i| match i {
+            Input::File { path, .. } => fs::metadata(path).ok().map(|m| m.len()),
+            Input::Stdin => None,
+        })
+        .sum();
+    let bar = progress::files(inputs.len(), total_bytes, !args.quiet && !args.no_progress);
+    let results: Vec<FileResult> = inputs
+        .par_iter()
+        .map(|input| {
+            let result = scan_input(&engine, input, resolved.max_file_size, color_err);
+            bar.inc(1);
+            result
+        })
+        .collect();
+    bar.finish_and_clear();
+
+    let mut report = Report::default();
+    let mut outcome = Outcome::default();
+    let mut rendered: Vec<(String, u32, String)> = Vec::new();
+    for r in results {
+        outcome = outcome.merge(r.outcome);
+        rendered.extend(r.diagnostics);
+    }
+    for e in walk_errors {
+        rendered.push((
+            e.path.clone(),
+            0,
+            diagnostics::input_error(&e, None, color_err),
+        ));
+        outcome.errors.push(e);
+    }
+    outcome.findings.extend(engine.finish(&outcome.inventory));
+    report.findings = outcome.findings;
+    report.errors = outcome.errors;
+    report.stats = outcome.stats;
+    report.rules = rule_table(engine.rule_metas());
+    suppress::apply(&mut report, &ignores, baseline.as_ref());
+    report.retain_severities(&resolved.severities);
+    report.finalize();
+
+    if let Some(path) = &args.write_baseline {
+        let file = fs::File::create(path)
+            .with_context(|| format!("cannot write baseline {}", path.display()))?;
+        Baseline::write(&report, BufWriter::new(file))?;
+        if !args.quiet {
+            eprintln!(
+                "Wrote {} finding fingerprints to {}",
+                report
+                    .findings
+                    .iter()
+                    .filter(|f| !f.is_suppressed())
+                    .count(),
+                path.display()
+            );
+        }
+    }
+
+    write_report(&report, &resolved, &args)?;
+
+    rendered.sort_by(|a, b| (&a.0, a.1).cmp(&(&b.0, b.1)));
+    let mut stderr = io::stderr().lock();
+    for (_, _, text) in &rendered {
+        let _ = stderr.write_all(text.as_bytes());
+    }
+    if report.errors.is_empty() && report.stats.files == 0 && !args.quiet {
+        diagnostics::warn("no YAML or JSON files found in the given targets");
+    }
+
+    Ok(if !report.errors.is_empty() && !args.skip_invalid {
+        ExitCode::from(EXIT_ERROR)
+    } else if report.fails(resolved.fail_on) {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    })
+}
+
+fn scan_input(engine: &Engine, input: &Input, max_file_size: u64, color: bool) -> FileResult {
+    match source::read_text(input, max_file_size) {
+        Err(e) => {
+            let line = e.span.map_or(0, |s| s.start.line);
+            let text = diagnostics::input_error(&e, None, color);
+            let mut outcome = Outcome::default();
+            outcome.errors.push(e.clone());
+            FileResult {
+                outcome,
+                diagnostics: vec![(e.path.clone(), line, text)],
+            }
+        }
+        Ok(text) => {
+            let outcome = engine.scan_text(input.display(), &text);
+            let diagnostics = outcome
+                .errors
+                .iter()
+                .map(|e| {
+                    (
+                        e.path.clone(),
+                        e.span.map_or(0, |s| s.start.line),
+                        diagnostics::input_error(e, Some(&text), color),
+                    )
+                })
+                .collect();
+            FileResult {
+                outcome,
+                diagnostics,
+            }
+        }
+    }
+}
+
+/// Rule metadata for the report, with documentation dedented to Markdown.
+fn rule_table(metas: impl Iterator<Item = &'static RuleMeta>) -> BTreeMap<String, RuleMeta> {
+    metas
+        .map(|m| {
+            let mut meta = m.clone();
+            meta.doc = dedent_doc(&m.doc).into();
+            (m.code.to_string(), meta)
+        })
+        .collect()
+}
+
+fn write_report(report: &Report, resolved: &Resolved, args: &ScanArgs) -> Result<()> {
+    let to_terminal = args.output.is_none() && io::stdout().is_terminal();
+    let color = match args.color {
+        ColorChoice::Always => true,
+        ColorChoice::Never => false,
+        ColorChoice::Auto => to_terminal && std::env::var_os("NO_COLOR").is_none(),
+    };
+    let options = Options {
+        color,
+        show_suppressed: args.show_suppressed,
+    };
+    match &args.output {
+        Some(path) => {
+            let tmp = path.with_extension("palisade-tmp");
+            {
+                let file = fs::File::create(&tmp)
+                    .with_context(|| format!("cannot write {}", path.display()))?;
+                let mut out = BufWriter::new(file);
+                reporter::write(resolved.format, report, options, &mut out)?;
+                out.flush()?;
+            }
+            fs::rename(&tmp, path).with_context(|| format!("cannot write {}", path.display()))?;
+        }
+        None => {
+            let stdout = io::stdout();
+            let mut out = BufWriter::new(stdout.lock());
+            match reporter::write(resolved.format, report, options, &mut out)
+                .and_then(|()| out.flush())
+            {
+                Ok(()) => {}
+                Err(e) if e.kind() == io::ErrorKind::BrokenPipe => {}
+                Err(e) => return Err(e.into()),
+            }
+        }
+    }
+    Ok(())
+}
+
+#[allow(dead_code)]
+fn _assert_send(_: Arc<str>) {}

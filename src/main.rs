@@ -1,0 +1,32 @@
+//! `palisade`: the command-line front end. It only parses flags, resolves
+//! configuration and wires the libraries together.
+
+mod cli;
+mod commands;
+mod config;
+mod diagnostics;
+mod progress;
+
+use std::process::ExitCode;
+
+use clap::Parser;
+
+use crate::cli::{Cli, Command};
+
+/// Exit code for usage and input errors.
+pub const EXIT_ERROR: u8 = 2;
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Scan(args) => commands::scan::run(args),
+        Command::Rules(args) => commands::rules::run(&args),
+    };
+    match result {
+        Ok(code) => code,
+        Err(err) => {
+            diagnostics::print_fatal(&err);
+            ExitCode::from(EXIT_ERROR)
+        }
+    }
+}
