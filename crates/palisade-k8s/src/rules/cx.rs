@@ -2,7 +2,7 @@
 
 use std::sync::Arc;
 
-use palisade_core::{Finding, Location, ResourceRef, RuleMeta, Span, SuppressionKind};
+use palisade_core::{Finding, Location, ResourceRef, RuleMeta, Severity, Span, SuppressionKind};
 
 use crate::object::{Object, SourceFile};
 use crate::settings::Settings;
@@ -39,6 +39,18 @@ impl Subject {
     /// A finding of `rule` at `loc`, with inline and annotation suppression
     /// applied.
     pub fn finding(&self, rule: &'static RuleMeta, loc: Loc, message: String) -> Finding {
+        self.finding_with(rule, rule.severity, loc, message)
+    }
+
+    /// Like [`Subject::finding`], with a severity other than the rule's
+    /// default (for rules whose findings differ in impact).
+    pub fn finding_with(
+        &self,
+        rule: &'static RuleMeta,
+        severity: Severity,
+        loc: Loc,
+        message: String,
+    ) -> Finding {
         let field = if self.prefix.is_empty() {
             loc.pointer
         } else {
@@ -46,7 +58,7 @@ impl Subject {
         };
         let mut finding = Finding::new(
             rule.code.clone(),
-            rule.severity,
+            severity,
             message,
             Location::new(Arc::clone(&self.file.path), Some(loc.span)),
         )
@@ -120,6 +132,14 @@ impl<'a> Cx<'a> {
     /// Reports a finding at `loc`.
     pub fn report(&mut self, loc: Loc, message: impl Into<String>) {
         let finding = self.subject.finding(self.rule, loc, message.into());
+        self.out.push(finding);
+    }
+
+    /// Reports a finding with a severity other than the rule's default.
+    pub fn report_with(&mut self, severity: Severity, loc: Loc, message: impl Into<String>) {
+        let finding = self
+            .subject
+            .finding_with(self.rule, severity, loc, message.into());
         self.out.push(finding);
     }
 

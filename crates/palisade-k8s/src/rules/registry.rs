@@ -6,11 +6,28 @@ use palisade_core::RuleMeta;
 
 use super::{CrossRule, Rule, cluster, container, network, pod, rbac, workload};
 
-/// Per-object rules, in code order.
-pub static RULES: &[&dyn Rule] = &[&container::PrivilegedContainer];
+/// Every per-object rule (each group lists its own).
+pub fn rules() -> impl Iterator<Item = &'static dyn Rule> {
+    [
+        pod::RULES,
+        container::RULES,
+        workload::RULES,
+        network::RULES,
+        cluster::RULES,
+        rbac::RULES,
+    ]
+    .into_iter()
+    .flatten()
+    .copied()
+}
 
-/// Cross-object rules, in code order.
-pub static CROSS_RULES: &[&dyn CrossRule] = &[];
+/// Every cross-object rule.
+pub fn cross_rules() -> impl Iterator<Item = &'static dyn CrossRule> {
+    [workload::CROSS_RULES, network::CROSS_RULES]
+        .into_iter()
+        .flatten()
+        .copied()
+}
 
 /// A rule as `palisade rules` lists it.
 #[derive(Debug, Clone, Copy)]
@@ -21,13 +38,12 @@ pub struct CatalogEntry {
 
 /// Every built-in rule, sorted by code.
 pub fn catalog() -> Vec<CatalogEntry> {
-    let mut all: Vec<CatalogEntry> = RULES
-        .iter()
+    let mut all: Vec<CatalogEntry> = rules()
         .map(|r| CatalogEntry {
             meta: r.meta(),
             enabled_by_default: r.enabled_by_default(),
         })
-        .chain(CROSS_RULES.iter().map(|r| CatalogEntry {
+        .chain(cross_rules().map(|r| CatalogEntry {
             meta: r.meta(),
             enabled_by_default: r.enabled_by_default(),
         }))
@@ -84,17 +100,13 @@ impl RuleSelection {
     }
 
     pub fn rules(&self) -> Vec<&'static dyn Rule> {
-        RULES
-            .iter()
-            .copied()
+        rules()
             .filter(|r| self.on(r.meta(), r.enabled_by_default()))
             .collect()
     }
 
     pub fn cross_rules(&self) -> Vec<&'static dyn CrossRule> {
-        CROSS_RULES
-            .iter()
-            .copied()
+        cross_rules()
             .filter(|r| self.on(r.meta(), r.enabled_by_default()))
             .collect()
     }
