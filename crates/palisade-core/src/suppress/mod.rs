@@ -16,8 +16,10 @@ use crate::{Report, SuppressionKind};
 /// already suppressed (inline comments and annotations are applied by the
 /// analyzers, which know the objects).
 pub fn apply(report: &mut Report, ignores: &IgnoreList, baseline: Option<&Baseline>) {
+    let rules = &report.rules;
     for finding in report.findings.iter_mut().filter(|f| !f.is_suppressed()) {
-        if let Some(entry) = ignores.matching(finding) {
+        let name = rules.get(finding.code.as_ref()).map(|r| r.name.as_ref());
+        if let Some(entry) = ignores.matching_named(finding, name) {
             finding.suppress(SuppressionKind::Config, entry.reason.clone());
         } else if let Some(b) = baseline
             && b.contains(&finding.fingerprint)
