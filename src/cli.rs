@@ -21,7 +21,7 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Scan Kubernetes manifests (files, directories, or `-` for stdin).
-    Scan(ScanArgs),
+    Scan(Box<ScanArgs>),
     /// List the built-in rules, or explain one.
     Rules(RulesArgs),
 }

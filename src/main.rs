@@ -19,7 +19,7 @@ pub const EXIT_ERROR: u8 = 2;
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
-        Command::Scan(args) => commands::scan::run(args),
+        Command::Scan(args) => commands::scan::run(*args),
         Command::Rules(args) => commands::rules::run(&args),
     };
     match result {

@@ -1,6 +1,9 @@
 //! End-to-end tests of the `palisade` binary: formats, exit codes,
 //! suppression, and bad input.
 
+// Test code: a failed unwrap is a failed test.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 use std::fs;
 use std::path::Path;
 

@@ -5,7 +5,6 @@ use std::io::{self, Write};
 use std::process::ExitCode;
 
 use anyhow::{Result, bail};
-use palisade_core::rule::dedent_doc;
 use palisade_core::{Framework, RuleMeta};
 use palisade_k8s::rules::CatalogEntry;
 use serde::Serialize;
@@ -88,21 +87,7 @@ fn table(catalog: &[CatalogEntry], out: &mut dyn Write) -> io::Result<()> {
 
 /// A rule's documentation page.
 pub fn explain(entry: &CatalogEntry) -> String {
-    let m = entry.meta;
-    let mut s = format!("# {} {}: {}\n\n", m.code, m.name, m.title);
-    s.push_str(&format!(
-        "Severity: {} · Scanner: {}{}\n\n",
-        m.severity,
-        m.scanner,
-        if entry.enabled_by_default {
-            ""
-        } else {
-            " · Opt-in (enable with `--enable` or `rules.enable`)"
-        }
-    ));
-    s.push_str(&dedent_doc(&m.doc));
-    s.push('\n');
-    s
+    entry.meta.to_markdown(entry.enabled_by_default)
 }
 
 #[derive(Serialize)]

@@ -121,6 +121,24 @@ pub struct RuleMeta {
 }
 
 impl RuleMeta {
+    /// The rule's documentation page (`palisade rules CODE`, `docs/rules/`).
+    pub fn to_markdown(&self, enabled_by_default: bool) -> String {
+        let mut s = format!("# {} {}: {}\n\n", self.code, self.name, self.title);
+        s.push_str(&format!(
+            "Severity: {} · Scanner: {}{}\n\n",
+            self.severity,
+            self.scanner,
+            if enabled_by_default {
+                ""
+            } else {
+                " · Opt-in (enable with `--enable` or `rules.enable`)"
+            }
+        ));
+        s.push_str(&dedent_doc(&self.doc));
+        s.push('\n');
+        s
+    }
+
     /// References of one framework, e.g. the CIS ids.
     pub fn references_of(&self, framework: Framework) -> impl Iterator<Item = &str> {
         self.references

@@ -110,6 +110,33 @@ pub fn locate(node: &Node, base: &str, path: &[&str], fallback: Span) -> (Span, 
     (span, pointer)
 }
 
+/// Locates field `rest` of item `index` of the sequence at `path` under
+/// `node` (at `base`), like [`locate`]: a missing item or field falls back
+/// to the sequence (or its nearest existing parent); the pointer always
+/// names the whole path.
+pub fn locate_item(
+    node: &Node,
+    base: &str,
+    path: &[&str],
+    index: usize,
+    rest: &[&str],
+    fallback: Span,
+) -> (Span, String) {
+    let (seq_span, seq_pointer) = locate(node, base, path, fallback);
+    let item_pointer = format!("{seq_pointer}/{index}");
+    match node.path(path).and_then(|n| n.items().get(index)) {
+        Some(item) => locate(item, &item_pointer, rest, item.span),
+        None => {
+            let mut pointer = item_pointer;
+            for key in rest {
+                pointer.push('/');
+                pointer.push_str(&escape_pointer_token(key));
+            }
+            (seq_span, pointer)
+        }
+    }
+}
+
 /// A point span at the start of `span`'s first line: for "missing field"
 /// findings that point at a whole container or spec.
 fn head(span: Span) -> Span {
@@ -200,6 +227,29 @@ impl<'a> PodSpec<'a> {
         }
     }
 
+    /// A location for field `rest` of item `index` of the sequence at
+    /// `path` under the pod spec (`at_item(&["volumes"], 2, &["hostPath"])`).
+    pub fn at_item(&self, path: &[&str], index: usize, rest: &[&str]) -> Loc {
+        let fallback = self
+            .entry
+            .map_or(head(self.node.span), |e| head(e.key_span));
+        let (span, pointer) = locate_item(self.node, self.pointer, path, index, rest, fallback);
+        Loc {
+            span,
+            pointer,
+            container: None,
+        }
+    }
+
+    /// Whether the pod declares it runs on Windows (`spec.os.name: windows`),
+    /// which exempts it from the Linux-only Pod Security Standards controls.
+    pub fn is_windows(&self) -> bool {
+        self.node
+            .path(&["os", "name"])
+            .and_then(Node::as_str)
+            .is_some_and(|n| n.eq_ignore_ascii_case("windows"))
+    }
+
     /// An annotation of the pod (template).
     pub fn annotation(&self, key: &str) -> Option<&'a str> {
         self.metadata?.get("annotations")?.get(key)?.as_str()
@@ -269,6 +319,21 @@ impl<'a> Container<'a> {
         }
     }
 
+    /// A location for field `rest` of item `index` of the sequence at
+    /// `path` under the container (`at_item(&["env"], 0, &["value"])`).
+    pub fn at_item(&self, path: &[&str], index: usize, rest: &[&str]) -> Loc {
+        let fallback = self
+            .node
+            .entry("name")
+            .map_or(head(self.node.span), |e| e.span());
+        let (span, pointer) = locate_item(self.node, &self.pointer, path, index, rest, fallback);
+        Loc {
+            span,
+            pointer,
+            container: Some(self.name.to_string()),
+        }
+    }
+
     /// "container `web`", "init container `setup`".
     pub fn describe(&self) -> String {
         format!("{} `{}`", self.kind, self.name)
@@ -287,4 +352,21 @@ pub fn effective<'a>(pod: &PodSpec<'a>, container: &Container<'a>, key: &str) ->
         .security(key)
         .filter(|n| !n.is_null())
         .or_else(|| pod.security(key).filter(|n| !n.is_null()))
+}
+
+/// Like [`effective`], with the location of the field that decides: the
+/// container's own field, or the pod's it inherits (attributed to the
+/// container).
+pub fn effective_at<'a>(
+    pod: &PodSpec<'a>,
+    container: &Container<'a>,
+    key: &str,
+) -> Option<(&'a Node, Loc)> {
+    if let Some(n) = container.security(key).filter(|n| !n.is_null()) {
+        return Some((n, container.at(&["securityContext", key])));
+    }
+    let n = pod.security(key).filter(|n| !n.is_null())?;
+    let mut loc = pod.at(&["securityContext", key]);
+    loc.container = Some(container.name.to_string());
+    Some((n, loc))
 }

@@ -3,6 +3,9 @@
 //! not) and optionally `settings.yaml` (rule settings). The findings on the
 //! positive fixture are snapshotted (`snapshots/rules__<name>.snap`).
 
+// Test code: a failed unwrap is a failed test.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 use std::fmt::Write as _;
 use std::path::Path;
 use std::sync::Arc;

@@ -79,6 +79,12 @@ fn namespace(obj: &Object) -> String {
 
 fn loc_at(obj: &Object, node: &Node, base: &str, path: &[&str]) -> Loc {
     let (span, pointer) = locate(node, base, path, obj.anchor());
+    // `locate` does not step into sequences (Ingress `rules/0/...`); the
+    // exact pointer does, when the field exists.
+    let span = pointer
+        .strip_prefix(base)
+        .and_then(|p| node.span_at(p))
+        .unwrap_or(span);
     Loc {
         span,
         pointer,

@@ -500,10 +500,12 @@ mod tests {
 
     #[test]
     fn splits_documents_and_continues_after_a_bad_one() {
-        let (docs, errors) = parse("a: 1\n---\nb: [1, *nope]\n---\nc: 3\n");
+        let deep = format!("{}{}", "[".repeat(150), "]".repeat(150));
+        let (docs, errors) = parse(&format!("a: 1\n---\nb: {deep}\n---\nc: 3\n"));
         assert_eq!(docs.len(), 2);
         assert_eq!(docs[1].index, 2);
         assert_eq!(errors.len(), 1);
+        assert_eq!(errors[0].kind, InputErrorKind::Limit);
         assert_eq!(errors[0].span.start.line, 3);
     }
 

@@ -25,15 +25,15 @@ enum Line {
 
 fn classify(line: &str) -> Line {
     let t = line.trim_end_matches(['\r', '\n']);
-    if let Some(rest) = t.strip_prefix("---") {
-        if rest.is_empty() || rest.starts_with([' ', '\t']) {
-            return Line::Start;
-        }
+    let marker = |m: &str| {
+        t.strip_prefix(m)
+            .is_some_and(|rest| rest.is_empty() || rest.starts_with([' ', '\t']))
+    };
+    if marker("---") {
+        return Line::Start;
     }
-    if let Some(rest) = t.strip_prefix("...") {
-        if rest.is_empty() || rest.starts_with([' ', '\t']) {
-            return Line::End;
-        }
+    if marker("...") {
+        return Line::End;
     }
     if t.starts_with('%') {
         return Line::Directive;
@@ -54,7 +54,9 @@ pub fn split_documents(text: &str, target: usize) -> Vec<Chunk<'_>> {
         line_offset: 0,
         first_document: 0,
     };
-    if text.len() <= target {
+    // A lone CR is a line break to YAML but not to this line splitter:
+    // such (rare) streams are parsed whole rather than risk wrong lines.
+    if text.len() <= target || has_lone_cr(text) {
         return vec![whole];
     }
     let mut chunks = Vec::new();
@@ -66,23 +68,23 @@ pub fn split_documents(text: &str, target: usize) -> Vec<Chunk<'_>> {
     // Where the directives before the next `---` begin (they belong to it).
     let mut directive_at: Option<(usize, u32)> = None;
     let mut offset = 0usize;
-    let mut line_no = 0u32;
-    for line in text.split_inclusive('\n') {
+    for (line_no, line) in (0u32..).zip(text.split_inclusive('\n')) {
         let kind = classify(line);
         match kind {
             Line::Start => {
                 let (cut, cut_line) = directive_at.take().unwrap_or((offset, line_no));
-                if cut - chunk_start >= target && cut > chunk_start {
-                    if let Some(slice) = text.get(chunk_start..cut) {
-                        chunks.push(Chunk {
-                            text: slice,
-                            line_offset: chunk_line,
-                            first_document: chunk_doc,
-                        });
-                        chunk_start = cut;
-                        chunk_line = cut_line;
-                        chunk_doc = docs;
-                    }
+                if cut - chunk_start >= target
+                    && cut > chunk_start
+                    && let Some(slice) = text.get(chunk_start..cut)
+                {
+                    chunks.push(Chunk {
+                        text: slice,
+                        line_offset: chunk_line,
+                        first_document: chunk_doc,
+                    });
+                    chunk_start = cut;
+                    chunk_line = cut_line;
+                    chunk_doc = docs;
                 }
                 docs += 1;
                 open = true;
@@ -102,7 +104,6 @@ pub fn split_documents(text: &str, target: usize) -> Vec<Chunk<'_>> {
             Line::Blank => {}
         }
         offset += line.len();
-        line_no += 1;
     }
     match text.get(chunk_start..) {
         Some(rest) if !rest.is_empty() => chunks.push(Chunk {
@@ -117,6 +118,11 @@ pub fn split_documents(text: &str, target: usize) -> Vec<Chunk<'_>> {
     } else {
         chunks
     }
+}
+
+fn has_lone_cr(text: &str) -> bool {
+    let bytes = text.as_bytes();
+    memchr::memchr_iter(b'\r', bytes).any(|i| bytes.get(i + 1) != Some(&b'\n'))
 }
 
 #[cfg(test)]
@@ -158,5 +164,12 @@ mod tests {
             assert_eq!(docs_with_lines(&text, target), whole, "target {target}");
         }
         assert!(split_documents(&text, 64).len() > 5);
+    }
+
+    #[test]
+    fn streams_with_lone_carriage_returns_are_not_split() {
+        let text = "a: 1\rb: 2\n---\nc: 3\n---\nd: 4\n";
+        assert_eq!(split_documents(text, 1).len(), 1);
+        assert!(split_documents("a: 1\r\n---\r\nb: 2\r\n", 1).len() > 1);
     }
 }
