@@ -161,6 +161,9 @@ pub fn run(args: ScanArgs) -> Result<ExitCode> {
     report.errors = outcome.errors;
     report.stats = outcome.stats;
     report.rules = rule_table(engine.rule_metas());
+    for meta in engine.analyzer_rules() {
+        report.rules.insert(meta.code.to_string(), meta);
+    }
     suppress::apply(&mut report, &ignores, baseline.as_ref());
     report.retain_severities(&resolved.severities);
     report.finalize();

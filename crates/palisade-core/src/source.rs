@@ -39,8 +39,8 @@ impl Input {
 /// What to collect when walking directories.
 #[derive(Debug, Clone)]
 pub struct WalkOptions {
-    /// File extensions (without the dot) to pick up in directories; files
-    /// named explicitly are always read.
+    /// File extensions (without the dot) to pick up in directories; empty
+    /// picks up every file. Files named explicitly are always read.
     pub extensions: Vec<String>,
     /// Honour `.gitignore`, `.ignore` and `.palisadeignore` files.
     pub respect_ignore_files: bool,

@@ -11,5 +11,5 @@ pub mod yaml;
 
 pub use object::{Object, SourceFile};
 pub use rules::{RuleSelection, catalog};
-pub use scan::{Engine, Outcome};
+pub use scan::{Engine, ObjectAnalyzer, Outcome};
 pub use settings::Settings;

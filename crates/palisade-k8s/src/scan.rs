@@ -43,9 +43,27 @@ impl Outcome {
 pub struct Engine {
     rules: Vec<&'static dyn Rule>,
     cross: Vec<&'static dyn CrossRule>,
+    analyzers: Vec<Box<dyn ObjectAnalyzer>>,
     settings: Settings,
     limits: Limits,
     chunk_bytes: usize,
+}
+
+/// Another analysis of every object, plugged into the same pass as the
+/// built-in rules: secret detection in object values, user policies (Rego,
+/// ValidatingAdmissionPolicy). Implementations report through
+/// [`Subject::finding`] so locations and suppression work as for rules.
+pub trait ObjectAnalyzer: Send + Sync {
+    /// Metadata of the rules this analyzer may report, for reporters.
+    fn rules(&self) -> Vec<RuleMeta>;
+
+    fn analyze(&self, obj: &Object, subject: &Subject, out: &mut Vec<Finding>);
+}
+
+impl std::fmt::Debug for dyn ObjectAnalyzer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("ObjectAnalyzer")
+    }
 }
 
 impl std::fmt::Debug for dyn Rule {
@@ -70,6 +88,7 @@ impl Engine {
         Ok(Engine {
             rules: selection.rules(),
             cross: selection.cross_rules(),
+            analyzers: Vec::new(),
             settings,
             limits,
             chunk_bytes: DEFAULT_CHUNK_BYTES,
@@ -80,6 +99,17 @@ impl Engine {
     pub fn with_chunk_bytes(mut self, bytes: usize) -> Self {
         self.chunk_bytes = bytes.max(1);
         self
+    }
+
+    /// Adds an analysis that runs on every object after the built-in rules.
+    pub fn with_analyzer(mut self, analyzer: Box<dyn ObjectAnalyzer>) -> Self {
+        self.analyzers.push(analyzer);
+        self
+    }
+
+    /// Metadata of the rules the plugged-in analyzers may report.
+    pub fn analyzer_rules(&self) -> Vec<RuleMeta> {
+        self.analyzers.iter().flat_map(|a| a.rules()).collect()
     }
 
     pub fn settings(&self) -> &Settings {
@@ -147,6 +177,9 @@ impl Engine {
         for rule in &self.rules {
             let mut cx = Cx::new(obj, &self.settings, pod, &subject, rule.meta(), out);
             rule.check(&mut cx);
+        }
+        for analyzer in &self.analyzers {
+            analyzer.analyze(obj, &subject, out);
         }
         if let Some(inventory) = inventory {
             inventory.observe(obj, pod.as_ref(), &subject);
