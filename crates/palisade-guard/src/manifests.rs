@@ -1,0 +1,1 @@
+//! `palisade guard manifests`: the DaemonSet (see docs/guard.md).
