@@ -24,6 +24,55 @@ pub enum Command {
     Scan(Box<ScanArgs>),
     /// List the built-in rules, or explain one.
     Rules(RulesArgs),
+    /// Runtime drift guard (Linux node agent, as root): block the exec of
+    /// files that are not from the container's image.
+    Guard(GuardArgs),
+    /// Analyse Kubernetes RBAC: who can do what, risky grants, escalation
+    /// paths, least privilege from audit logs.
+    #[command(subcommand)]
+    Rbac(RbacCommand),
+}
+
+/// `palisade guard`: runs the guard until SIGINT/SIGTERM (docs/guard.md).
+#[derive(Debug, Args)]
+#[command(args_conflicts_with_subcommands = true)]
+#[command(
+    after_help = "Examples:\n  palisade guard --mode audit\n  palisade guard --config guard.yaml --output /var/log/palisade-guard.jsonl\n  palisade guard --mode enforce --mount /run/containerd/io.containerd.runtime.v2.task/k8s.io/ID/rootfs\n  palisade guard manifests | kubectl apply -f -"
+)]
+pub struct GuardArgs {
+    #[command(subcommand)]
+    pub command: Option<GuardCommand>,
+
+    /// Guard configuration (YAML, see docs/guard.md).
+    #[arg(short, long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+
+    /// enforce: deny the exec of files not from the image; audit: allow
+    /// and report them (default: the configuration's, else audit).
+    #[arg(long, value_enum)]
+    pub mode: Option<GuardMode>,
+
+    /// Guard this overlay mount point (repeatable; it may be mounted
+    /// later). Default: every overlay mount the configuration selects.
+    #[arg(long = "mount", value_name = "PATH")]
+    pub mounts: Vec<PathBuf>,
+
+    /// Append events (JSON lines) to FILE instead of writing to stdout.
+    #[arg(short, long, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum GuardCommand {
+    /// Print the Kubernetes DaemonSet (and its namespace, service account,
+    /// configuration and network policy) that runs the guard on every node.
+    Manifests,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum GuardMode {
+    Enforce,
+    Audit,
 }
 
 /// Output formats of `palisade scan`.
@@ -44,6 +93,8 @@ pub enum OutputFormat {
 pub enum ScannerName {
     /// Kubernetes misconfiguration (built-in rules).
     Config,
+    /// RBAC risks per user, group and service account.
+    Rbac,
 }
 
 #[derive(Debug, Args)]
@@ -55,8 +106,18 @@ pub struct ScanArgs {
     pub targets: Vec<PathBuf>,
 
     /// Scanners to run.
-    #[arg(long, value_delimiter = ',', value_enum, default_value = "config")]
+    #[arg(long, value_delimiter = ',', value_enum, default_value = "config,rbac")]
     pub scanners: Vec<ScannerName>,
+
+    /// Report RBAC risks of Kubernetes' own controller identities at full
+    /// severity (they are info by default).
+    #[arg(long)]
+    pub include_system: bool,
+
+    /// Namespace assumed for RBAC objects and workloads written without one
+    /// (as `kubectl apply -n NS` would place them).
+    #[arg(long, value_name = "NS")]
+    pub default_namespace: Option<String>,
 
     /// Output format.
     #[arg(short, long, value_enum, default_value_t = OutputFormat::Table)]
@@ -143,4 +204,139 @@ pub enum RulesFormat {
     Table,
     Json,
     Markdown,
+}
+
+/// `palisade rbac` subcommands. Each reads RBAC objects (Roles,
+/// ClusterRoles, bindings, ServiceAccounts, workloads) from manifests,
+/// directories, `-` (stdin) or `kubectl get … -o yaml|json` dumps.
+#[derive(Debug, Subcommand)]
+pub enum RbacCommand {
+    /// Who can VERB RESOURCE: every user, group and service account allowed,
+    /// with the binding and role that allow it.
+    #[command(
+        after_help = "Examples:\n  palisade rbac who-can get secrets manifests/\n  palisade rbac who-can create pods/exec -n prod cluster-rbac.yaml\n  kubectl get roles,rolebindings,clusterroles,clusterrolebindings -A -o yaml | palisade rbac who-can list secrets -"
+    )]
+    WhoCan(WhoCanArgs),
+    /// Everything SUBJECT can do, grouped by namespace. SUBJECT is
+    /// `user:NAME`, `group:NAME`, `sa:NAMESPACE/NAME` or a Kubernetes user
+    /// name (`system:serviceaccount:NS:NAME`).
+    Can(CanArgs),
+    /// Privilege-escalation paths to cluster-admin (or to a subject).
+    Paths(PathsArgs),
+    /// The minimal Role/ClusterRole (and bindings) covering what SUBJECT did,
+    /// from audit logs.
+    Minimize(MinimizeArgs),
+    /// Granted permissions never used in the audit logs' time window.
+    Unused(UnusedArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct RbacInput {
+    /// Manifests to read (files, directories, `-` for stdin).
+    #[arg(value_name = "PATH", default_value = ".")]
+    pub paths: Vec<PathBuf>,
+
+    /// Report input errors but do not let them change the exit code.
+    #[arg(long)]
+    pub skip_invalid: bool,
+
+    /// Namespace for namespaced objects written without one (as
+    /// `kubectl apply -n NS` would place them).
+    #[arg(long, value_name = "NS", default_value = "default")]
+    pub default_namespace: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum TableOrJson {
+    Table,
+    Json,
+}
+
+#[derive(Debug, Args)]
+pub struct WhoCanArgs {
+    /// The verb: get, list, watch, create, update, patch, delete, escalate, bind, impersonate, ….
+    pub verb: String,
+    /// The resource: `pods`, `pods/exec`, `deployments.apps`, `deploy`, or a
+    /// non-resource URL (`/metrics`).
+    pub resource: String,
+    #[command(flatten)]
+    pub input: RbacInput,
+    /// Namespace of the request (omit for cluster-scoped resources or all namespaces).
+    #[arg(short, long)]
+    pub namespace: Option<String>,
+    /// Name of the object (matters for roles restricted by `resourceNames`).
+    #[arg(long)]
+    pub name: Option<String>,
+    #[arg(short, long, value_enum, default_value_t = TableOrJson::Table)]
+    pub format: TableOrJson,
+}
+
+#[derive(Debug, Args)]
+pub struct CanArgs {
+    /// `user:NAME`, `group:NAME`, `sa:NAMESPACE/NAME`, or a user name.
+    pub subject: String,
+    #[command(flatten)]
+    pub input: RbacInput,
+    /// Extra groups the user belongs to (users' groups come from the
+    /// authenticator, not from RBAC).
+    #[arg(long, value_delimiter = ',')]
+    pub group: Vec<String>,
+    #[arg(short, long, value_enum, default_value_t = TableOrJson::Table)]
+    pub format: TableOrJson,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum PathsFormat {
+    Text,
+    Json,
+    Dot,
+    Mermaid,
+}
+
+#[derive(Debug, Args)]
+pub struct PathsArgs {
+    #[command(flatten)]
+    pub input: RbacInput,
+    /// Start from this subject (default: every subject that is not a
+    /// Kubernetes system identity).
+    #[arg(long)]
+    pub from: Option<String>,
+    /// `cluster-admin` (default) or a subject.
+    #[arg(long, default_value = "cluster-admin")]
+    pub to: String,
+    /// Include Kubernetes system identities as starting points.
+    #[arg(long)]
+    pub include_system: bool,
+    #[arg(short, long, value_enum, default_value_t = PathsFormat::Text)]
+    pub format: PathsFormat,
+}
+
+#[derive(Debug, Args)]
+pub struct MinimizeArgs {
+    /// Audit log files (audit.k8s.io/v1 or v1beta1 events, JSON lines).
+    #[arg(long = "audit-log", value_name = "FILE", required = true)]
+    pub audit_logs: Vec<PathBuf>,
+    /// `user:NAME`, `group:NAME`, `sa:NAMESPACE/NAME`, or a user name.
+    #[arg(long)]
+    pub subject: String,
+    /// Restrict rules to the object names seen (`resourceNames`).
+    #[arg(long)]
+    pub with_names: bool,
+    /// Name of the generated roles and bindings.
+    #[arg(long, default_value = "")]
+    pub name: String,
+}
+
+#[derive(Debug, Args)]
+pub struct UnusedArgs {
+    /// Audit log files (audit.k8s.io/v1 or v1beta1 events, JSON lines).
+    #[arg(long = "audit-log", value_name = "FILE", required = true)]
+    pub audit_logs: Vec<PathBuf>,
+    #[command(flatten)]
+    pub input: RbacInput,
+    /// Only this subject.
+    #[arg(long)]
+    pub subject: Option<String>,
+    #[arg(short, long, value_enum, default_value_t = TableOrJson::Table)]
+    pub format: TableOrJson,
 }

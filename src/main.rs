@@ -21,6 +21,8 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Scan(args) => commands::scan::run(*args),
         Command::Rules(args) => commands::rules::run(&args),
+        Command::Guard(args) => commands::guard::run(args),
+        Command::Rbac(cmd) => commands::rbac::run(cmd),
     };
     match result {
         Ok(code) => code,

@@ -1,4 +1,6 @@
 //! One module per subcommand.
 
+pub mod guard;
+pub mod rbac;
 pub mod rules;
 pub mod scan;

@@ -13,15 +13,15 @@ use palisade_core::reporter::{self, Format, Options};
 use palisade_core::rule::dedent_doc;
 use palisade_core::source::{self, Input, WalkOptions};
 use palisade_core::suppress::{self, Baseline, IgnoreList};
-use palisade_core::{Report, RuleMeta, Severity};
+use palisade_core::{Report, RuleMeta, Scanner, Severity};
 use palisade_k8s::{Engine, Outcome, RuleSelection};
 use rayon::prelude::*;
 
-use crate::cli::{ColorChoice, OutputFormat, ScanArgs};
+use crate::cli::{ColorChoice, OutputFormat, ScanArgs, ScannerName};
 use crate::config::{Config, parse_size};
 use crate::{EXIT_ERROR, diagnostics, progress};
 
-const DEFAULT_MAX_FILE_SIZE: u64 = 128 * 1024 * 1024;
+pub(crate) const DEFAULT_MAX_FILE_SIZE: u64 = 128 * 1024 * 1024;
 
 /// Settings resolved from flags over `palisade.yaml` over defaults.
 struct Resolved {
@@ -80,9 +80,9 @@ fn resolve(args: &ScanArgs, config: &Config) -> Result<Resolved> {
 
 /// One input's results, with its errors already rendered (the text is only
 /// available here).
-struct FileResult {
-    outcome: Outcome,
-    diagnostics: Vec<(String, u32, String)>,
+pub(crate) struct FileResult {
+    pub(crate) outcome: Outcome,
+    pub(crate) diagnostics: Vec<(String, u32, String)>,
 }
 
 pub fn run(args: ScanArgs) -> Result<ExitCode> {
@@ -91,11 +91,21 @@ pub fn run(args: ScanArgs) -> Result<ExitCode> {
     let mut selection: RuleSelection = config.rules.clone();
     selection.enable.extend(args.enable.iter().cloned());
     selection.disable.extend(args.disable.iter().cloned());
-    let engine = Engine::new(
-        &selection,
-        config.settings.clone(),
-        config.limits.yaml_limits(),
-    )?;
+    let mut settings = config.settings.clone();
+    settings.include_system |= args.include_system;
+    if let Some(ns) = &args.default_namespace {
+        settings.default_namespace = ns.clone();
+    }
+    let scanners: Vec<Scanner> = args
+        .scanners
+        .iter()
+        .map(|s| match s {
+            ScannerName::Config => Scanner::Config,
+            ScannerName::Rbac => Scanner::Rbac,
+        })
+        .collect();
+    let engine =
+        Engine::new(&selection, settings, config.limits.yaml_limits())?.with_scanners(&scanners);
     let ignores = IgnoreList::new(config.ignore.clone(), Date::today())
         .context("invalid `ignore:` entry in configuration")?;
     let baseline = match &args.baseline {
@@ -205,7 +215,12 @@ pub fn run(args: ScanArgs) -> Result<ExitCode> {
     })
 }
 
-fn scan_input(engine: &Engine, input: &Input, max_file_size: u64, color: bool) -> FileResult {
+pub(crate) fn scan_input(
+    engine: &Engine,
+    input: &Input,
+    max_file_size: u64,
+    color: bool,
+) -> FileResult {
     match source::read_text(input, max_file_size) {
         Err(e) => {
             let line = e.span.map_or(0, |s| s.start.line);

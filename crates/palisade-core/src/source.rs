@@ -128,13 +128,14 @@ fn walk(root: &Path, options: &WalkOptions, inputs: &mut Vec<Input>, errors: &mu
             match entry {
                 Ok(entry) => {
                     let is_file = entry.file_type().is_some_and(|t| t.is_file());
-                    let wanted = entry
-                        .path()
-                        .extension()
-                        .and_then(|e| e.to_str())
-                        .is_some_and(|e| {
-                            options.extensions.iter().any(|x| x.eq_ignore_ascii_case(e))
-                        });
+                    let wanted = options.extensions.is_empty()
+                        || entry
+                            .path()
+                            .extension()
+                            .and_then(|e| e.to_str())
+                            .is_some_and(|e| {
+                                options.extensions.iter().any(|x| x.eq_ignore_ascii_case(e))
+                            });
                     if is_file && wanted {
                         push(Ok(Input::File {
                             path: entry.path().to_path_buf(),

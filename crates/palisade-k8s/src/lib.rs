@@ -2,7 +2,10 @@
 //! pod-spec access across workload kinds, and the built-in rules.
 
 pub mod object;
+// Rules first: `declare_rule!` is textually scoped, and `rbac` uses it.
+#[macro_use]
 pub mod rules;
+pub mod rbac;
 pub mod scan;
 pub mod selector;
 pub mod settings;

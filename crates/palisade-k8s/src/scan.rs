@@ -5,10 +5,12 @@
 use std::sync::Arc;
 
 use palisade_core::report::InputErrorKind;
-use palisade_core::{Finding, InputError, RuleMeta, Stats};
+use palisade_core::{Finding, InputError, RuleMeta, Scanner, Stats};
 use rayon::prelude::*;
 
 use crate::object::{Object, SourceFile};
+use crate::rbac::Policy;
+use crate::rbac::risks::{self, RiskOptions, RiskRule};
 use crate::rules::registry::UnknownRule;
 use crate::rules::{CrossRule, Cx, Inventory, Rule, RuleSelection, Subject};
 use crate::settings::Settings;
@@ -43,6 +45,7 @@ impl Outcome {
 pub struct Engine {
     rules: Vec<&'static dyn Rule>,
     cross: Vec<&'static dyn CrossRule>,
+    risks: Vec<&'static dyn RiskRule>,
     analyzers: Vec<Box<dyn ObjectAnalyzer>>,
     settings: Settings,
     limits: Limits,
@@ -88,6 +91,7 @@ impl Engine {
         Ok(Engine {
             rules: selection.rules(),
             cross: selection.cross_rules(),
+            risks: selection.risk_rules(),
             analyzers: Vec::new(),
             settings,
             limits,
@@ -98,6 +102,14 @@ impl Engine {
     /// Overrides the size above which streams are parsed in parallel chunks.
     pub fn with_chunk_bytes(mut self, bytes: usize) -> Self {
         self.chunk_bytes = bytes.max(1);
+        self
+    }
+
+    /// Keeps only the rules of these scanners (`--scanners`).
+    pub fn with_scanners(mut self, scanners: &[Scanner]) -> Self {
+        self.rules.retain(|r| scanners.contains(&r.meta().scanner));
+        self.cross.retain(|r| scanners.contains(&r.meta().scanner));
+        self.risks.retain(|r| scanners.contains(&r.meta().scanner));
         self
     }
 
@@ -122,6 +134,7 @@ impl Engine {
             .iter()
             .map(|r| r.meta())
             .chain(self.cross.iter().map(|r| r.meta()))
+            .chain(self.risks.iter().map(|r| r.meta()))
     }
 
     /// Scans one file's text (already decoded). `path` is how findings name
@@ -182,7 +195,7 @@ impl Engine {
             analyzer.analyze(obj, &subject, out);
         }
         if let Some(inventory) = inventory {
-            inventory.observe(obj, pod.as_ref(), &subject);
+            inventory.observe(obj, pod.as_ref(), &subject, &self.settings);
         }
     }
 
@@ -191,6 +204,13 @@ impl Engine {
         let mut out = Vec::new();
         for rule in &self.cross {
             rule.check(inventory, &self.settings, &mut out);
+        }
+        if !self.risks.is_empty() {
+            let policy = Policy::new(inventory.rbac.clone());
+            let options = RiskOptions {
+                include_system: self.settings.include_system,
+            };
+            out.extend(risks::analyze(&policy, &self.risks, options));
         }
         out
     }

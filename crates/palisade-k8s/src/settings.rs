@@ -19,6 +19,12 @@ pub struct Settings {
     pub privileged_port_limit: i64,
     /// Lowest UID/GID that counts as "high" (unlikely to clash with host users).
     pub min_high_id: i64,
+    /// Report RBAC risks of Kubernetes' own controller identities at full
+    /// severity instead of as info.
+    pub include_system: bool,
+    /// Namespace assumed for namespaced RBAC objects and workloads written
+    /// without one (as `kubectl apply -n NS` would place them).
+    pub default_namespace: String,
 }
 
 impl Default for Settings {
@@ -29,6 +35,8 @@ impl Default for Settings {
             min_replicas: 2,
             privileged_port_limit: 1024,
             min_high_id: 10_000,
+            include_system: false,
+            default_namespace: "default".into(),
         }
     }
 }

@@ -145,8 +145,13 @@ fn rule_codes_and_names_are_unique_and_documented() {
     assert_eq!(names.len(), all.len(), "duplicate rule names");
     for c in &all {
         let m = c.meta;
+        let digits = m
+            .code
+            .trim_start_matches(|c: char| c.is_ascii_uppercase() || c == '8');
         assert!(
-            m.code.starts_with("K8S") && m.code.len() == 6,
+            ["K8S", "RBAC"].contains(&&m.code[..m.code.len() - digits.len()])
+                && digits.len() == 3
+                && digits.bytes().all(|b| b.is_ascii_digit()),
             "{}: code format",
             m.code
         );

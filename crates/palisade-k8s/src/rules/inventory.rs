@@ -2,8 +2,10 @@
 //! per-object pass so the trees themselves can be dropped early.
 
 use crate::object::Object;
+use crate::rbac::RbacData;
 use crate::rules::Subject;
 use crate::selector::{LabelSelector, Labels, labels_of};
+use crate::settings::Settings;
 use crate::workload::{Loc, PodSpec, locate};
 use crate::yaml::Node;
 
@@ -71,6 +73,8 @@ pub struct Inventory {
     pub ingresses: Vec<IngressFact>,
     pub hpas: Vec<HpaFact>,
     pub pdbs: Vec<PdbFact>,
+    /// Roles, bindings, service accounts and workloads' service accounts.
+    pub rbac: RbacData,
 }
 
 fn namespace(obj: &Object) -> String {
@@ -100,11 +104,21 @@ impl Inventory {
         self.ingresses.extend(other.ingresses);
         self.hpas.extend(other.hpas);
         self.pdbs.extend(other.pdbs);
+        self.rbac.extend(other.rbac);
     }
 
     /// Records what cross-object rules need from `obj`.
-    pub fn observe(&mut self, obj: &Object, pod: Option<&PodSpec<'_>>, subject: &Subject) {
+    pub fn observe(
+        &mut self,
+        obj: &Object,
+        pod: Option<&PodSpec<'_>>,
+        subject: &Subject,
+        settings: &Settings,
+    ) {
+        let default_ns = settings.default_namespace.as_str();
         if let Some(pod) = pod {
+            self.rbac
+                .observe_workload(obj, pod.node, subject, default_ns);
             let replicated = matches!(obj.kind.as_str(), "Deployment" | "StatefulSet");
             self.workloads.push(WorkloadFact {
                 subject: subject.clone(),
@@ -124,6 +138,7 @@ impl Inventory {
             });
             return;
         }
+        self.rbac.observe(obj, subject, default_ns);
         let root = &obj.root;
         match (obj.group(), obj.kind.as_str()) {
             ("networking.k8s.io", "NetworkPolicy") => {

@@ -4,6 +4,8 @@
 
 use palisade_core::RuleMeta;
 
+use crate::rbac::risks::RiskRule;
+
 use super::{CrossRule, Rule, cluster, container, network, pod, rbac, workload};
 
 /// Every per-object rule (each group lists its own).
@@ -29,6 +31,11 @@ pub fn cross_rules() -> impl Iterator<Item = &'static dyn CrossRule> {
         .copied()
 }
 
+/// Every RBAC risk rule (subject-level analysis).
+pub fn risk_rules() -> impl Iterator<Item = &'static dyn RiskRule> {
+    crate::rbac::risks::RULES.iter().copied()
+}
+
 /// A rule as `palisade rules` lists it.
 #[derive(Debug, Clone, Copy)]
 pub struct CatalogEntry {
@@ -46,6 +53,10 @@ pub fn catalog() -> Vec<CatalogEntry> {
         .chain(cross_rules().map(|r| CatalogEntry {
             meta: r.meta(),
             enabled_by_default: r.enabled_by_default(),
+        }))
+        .chain(risk_rules().map(|r| CatalogEntry {
+            meta: r.meta(),
+            enabled_by_default: true,
         }))
         .collect();
     all.sort_by(|a, b| a.meta.code.cmp(&b.meta.code));
@@ -103,6 +114,10 @@ impl RuleSelection {
         rules()
             .filter(|r| self.on(r.meta(), r.enabled_by_default()))
             .collect()
+    }
+
+    pub fn risk_rules(&self) -> Vec<&'static dyn RiskRule> {
+        risk_rules().filter(|r| self.on(r.meta(), true)).collect()
     }
 
     pub fn cross_rules(&self) -> Vec<&'static dyn CrossRule> {

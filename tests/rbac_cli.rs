@@ -1,0 +1,290 @@
+//! `palisade rbac` and `palisade scan --scanners rbac` end to end, on real
+//! RBAC (argo-cd, istio) and real audit logs (audit2rbac's demo).
+
+// Test code: a failed unwrap is a failed test.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use assert_cmd::Command;
+use serde_json::Value;
+
+const ARGOCD: &str = "tests/fixtures/rbac/argo-cd.rbac.yaml";
+const ISTIO: &str = "tests/fixtures/rbac/istio.rbac.yaml";
+const DEMO_LOG: &str = "tests/fixtures/audit/audit2rbac-demo.log";
+
+fn palisade() -> Command {
+    let mut cmd = Command::cargo_bin("palisade").unwrap();
+    cmd.env("NO_COLOR", "1");
+    cmd
+}
+
+fn stdout(cmd: &mut Command, code: i32) -> String {
+    let out = cmd.assert().code(code).get_output().stdout.clone();
+    String::from_utf8(out).unwrap()
+}
+
+#[test]
+fn who_can_read_secrets_in_argocd() {
+    let table = stdout(
+        palisade().args([
+            "rbac",
+            "who-can",
+            "get",
+            "secrets",
+            ARGOCD,
+            "-n",
+            "argocd",
+            "--default-namespace",
+            "argocd",
+        ]),
+        0,
+    );
+    insta::assert_snapshot!("who_can_get_secrets_argocd", table);
+    let json: Value = serde_json::from_str(&stdout(
+        palisade().args([
+            "rbac", "who-can", "get", "secrets", ARGOCD, "--format", "json",
+        ]),
+        0,
+    ))
+    .unwrap();
+    let subjects: Vec<&str> = json
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["subject"]["name"].as_str().unwrap())
+        .collect();
+    assert!(subjects.contains(&"argocd-server"), "{subjects:?}");
+    assert!(
+        json[0]["grants"][0]["rule"]["location"]
+            .as_str()
+            .unwrap()
+            .starts_with(ARGOCD)
+    );
+}
+
+#[test]
+fn can_lists_effective_permissions_by_namespace() {
+    let table = stdout(
+        palisade().args([
+            "rbac",
+            "can",
+            "sa:argocd/argocd-server",
+            ARGOCD,
+            "--default-namespace",
+            "argocd",
+        ]),
+        0,
+    );
+    insta::assert_snapshot!("can_argocd_server", table);
+    let json: Value = serde_json::from_str(&stdout(
+        palisade().args([
+            "rbac",
+            "can",
+            "system:serviceaccount:argocd:argocd-server",
+            ARGOCD,
+            "--format",
+            "json",
+        ]),
+        0,
+    ))
+    .unwrap();
+    assert_eq!(json["subject"]["kind"], "ServiceAccount");
+    assert!(json["permissions"].as_array().unwrap().len() > 5);
+}
+
+#[test]
+fn escalation_paths_in_every_format() {
+    let args = ["rbac", "paths", ARGOCD, "--default-namespace", "argocd"];
+    insta::assert_snapshot!("paths_argocd_text", stdout(palisade().args(args), 0));
+    insta::assert_snapshot!(
+        "paths_argocd_dot",
+        stdout(palisade().args(args).args(["--format", "dot"]), 0)
+    );
+    insta::assert_snapshot!(
+        "paths_argocd_mermaid",
+        stdout(palisade().args(args).args(["--format", "mermaid"]), 0)
+    );
+    let json: Value =
+        serde_json::from_str(&stdout(palisade().args(args).args(["--format", "json"]), 0)).unwrap();
+    assert!(
+        json.as_array()
+            .unwrap()
+            .iter()
+            .all(|p| p["to"] == "cluster-admin")
+    );
+    let from = stdout(
+        palisade().args(args).args([
+            "--from",
+            "sa:argocd/argocd-server",
+            "--to",
+            "sa:argocd/argocd-application-controller",
+        ]),
+        0,
+    );
+    assert!(
+        from.contains("can create a pod in argocd running as it"),
+        "{from}"
+    );
+}
+
+#[test]
+fn minimize_writes_roles_that_palisade_reads_back() {
+    let yaml = stdout(
+        palisade().args([
+            "rbac",
+            "minimize",
+            "--audit-log",
+            DEMO_LOG,
+            "--subject",
+            "user:bob",
+        ]),
+        0,
+    );
+    insta::assert_snapshot!("minimize_bob", yaml);
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("bob.yaml");
+    std::fs::write(&file, &yaml).unwrap();
+    let who = stdout(
+        palisade()
+            .args(["rbac", "who-can", "list", "pods", "-n", "ns1"])
+            .arg(&file),
+        0,
+    );
+    assert!(who.contains("User bob"), "{who}");
+}
+
+#[test]
+fn malformed_audit_lines_warn_but_do_not_fail() {
+    palisade()
+        .args([
+            "rbac",
+            "minimize",
+            "--audit-log",
+            "tests/fixtures/audit/broken.log",
+            "--subject",
+            "user:bob",
+        ])
+        .assert()
+        .code(0)
+        .stderr(predicates::str::contains(
+            "2 malformed audit log line(s) skipped",
+        ));
+}
+
+#[test]
+fn unused_reports_grants_nobody_exercised() {
+    let out = stdout(
+        palisade().args([
+            "rbac",
+            "unused",
+            "--audit-log",
+            DEMO_LOG,
+            ARGOCD,
+            "--default-namespace",
+            "argocd",
+        ]),
+        0,
+    );
+    assert!(out.contains("ServiceAccount argocd/argocd-server"), "{out}");
+    assert!(out.starts_with("Granted but unused in"), "{out}");
+}
+
+#[test]
+fn scan_reports_risky_grants_with_subject_binding_role_and_workloads() {
+    let out = palisade()
+        .args([
+            "scan",
+            "--scanners",
+            "rbac",
+            "--format",
+            "json",
+            "--default-namespace",
+            "argocd",
+            ARGOCD,
+        ])
+        .args(["tests/fixtures/cli/argocd-server-deployment.yaml"])
+        .assert()
+        .code(1)
+        .get_output()
+        .stdout
+        .clone();
+    let report: Value = serde_json::from_slice(&out).unwrap();
+    let findings = report["findings"].as_array().unwrap();
+    let secrets = findings
+        .iter()
+        .find(|f| {
+            f["code"] == "RBAC003"
+                && f["message"]
+                    .as_str()
+                    .unwrap()
+                    .contains("argocd/argocd-server can read every Secret")
+        })
+        .unwrap_or_else(|| panic!("{report:#}"));
+    let message = secrets["message"].as_str().unwrap();
+    assert!(
+        message.contains("ClusterRoleBinding argocd-server → ClusterRole argocd-server"),
+        "{message}"
+    );
+    assert!(
+        message.contains("Deployment argocd/argocd-server runs as it"),
+        "{message}"
+    );
+    assert_eq!(secrets["resource"]["kind"], "ClusterRoleBinding");
+    let codes: Vec<&str> = findings
+        .iter()
+        .map(|f| f["code"].as_str().unwrap())
+        .collect();
+    assert!(codes.contains(&"RBAC001"), "{codes:?}");
+    let rendered: Vec<String> = findings
+        .iter()
+        .map(|f| {
+            format!(
+                "{} {} {}:{} {}",
+                f["code"],
+                f["severity"],
+                f["location"]["startLine"],
+                f["location"]["startColumn"],
+                f["message"]
+            )
+        })
+        .collect();
+    insta::assert_snapshot!("scan_rbac_argocd", rendered.join("\n"));
+}
+
+#[test]
+fn system_identities_are_info_unless_included() {
+    let run = |extra: &[&str]| -> Value {
+        let out = palisade()
+            .args([
+                "scan",
+                "--scanners",
+                "rbac",
+                "--format",
+                "json",
+                "--fail-on",
+                "none",
+                ISTIO,
+            ])
+            .args(extra)
+            .assert()
+            .code(0)
+            .get_output()
+            .stdout
+            .clone();
+        serde_json::from_slice(&out).unwrap()
+    };
+    let report = run(&[]);
+    assert!(!report["findings"].as_array().unwrap().is_empty());
+    let kube_system: Vec<&Value> = report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| {
+            f["message"]
+                .as_str()
+                .unwrap()
+                .starts_with("ServiceAccount kube-system/")
+        })
+        .collect();
+    assert!(kube_system.iter().all(|f| f["severity"] == "INFO"));
+    let _ = run(&["--include-system"]);
+}
