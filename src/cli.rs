@@ -95,6 +95,8 @@ pub enum ScannerName {
     Config,
     /// RBAC risks per user, group and service account.
     Rbac,
+    /// Leaked secrets in every file and inside Kubernetes objects.
+    Secret,
 }
 
 #[derive(Debug, Args)]
@@ -118,6 +120,20 @@ pub struct ScanArgs {
     /// (as `kubectl apply -n NS` would place them).
     #[arg(long, value_name = "NS")]
     pub default_namespace: Option<String>,
+
+    /// Secret rules to add (TOML, the format of the built-in rules; a rule
+    /// with a built-in rule's id replaces it). Repeatable.
+    #[arg(long, value_name = "FILE")]
+    pub secret_rules: Vec<PathBuf>,
+
+    /// Use only the rules of --secret-rules files, not the built-in ones.
+    #[arg(long)]
+    pub no_builtin_secret_rules: bool,
+
+    /// Print secrets in full in findings (default: first characters and a
+    /// hash).
+    #[arg(long)]
+    pub show_secrets: bool,
 
     /// Output format.
     #[arg(short, long, value_enum, default_value_t = OutputFormat::Table)]

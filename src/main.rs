@@ -1,6 +1,7 @@
 //! `palisade`: the command-line front end. It only parses flags, resolves
 //! configuration and wires the libraries together.
 
+mod analyzers;
 mod cli;
 mod commands;
 mod config;

@@ -4,3 +4,4 @@ pub mod guard;
 pub mod rbac;
 pub mod rules;
 pub mod scan;
+pub mod scan_secrets;

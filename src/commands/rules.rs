@@ -12,7 +12,8 @@ use serde::Serialize;
 use crate::cli::{RulesArgs, RulesFormat};
 
 pub fn run(args: &RulesArgs) -> Result<ExitCode> {
-    let catalog = palisade_k8s::catalog();
+    let mut catalog = palisade_k8s::catalog();
+    catalog.extend(secret_rules()?);
     let mut out = io::stdout().lock();
     if let Some(wanted) = &args.rule {
         let Some(entry) = catalog
@@ -83,6 +84,17 @@ fn table(catalog: &[CatalogEntry], out: &mut dyn Write) -> io::Result<()> {
         "\n{} rules. `palisade rules CODE` explains one.",
         catalog.len()
     )
+}
+
+/// The built-in secret rules (`SEC001`…), after the Kubernetes rules.
+fn secret_rules() -> Result<Vec<CatalogEntry>> {
+    Ok(palisade_secrets::builtin()?
+        .rules()
+        .map(|r| CatalogEntry {
+            meta: r.meta,
+            enabled_by_default: true,
+        })
+        .collect())
 }
 
 /// A rule's documentation page.

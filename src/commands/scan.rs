@@ -17,6 +17,7 @@ use palisade_core::{Report, RuleMeta, Scanner, Severity};
 use palisade_k8s::{Engine, Outcome, RuleSelection};
 use rayon::prelude::*;
 
+use super::scan_secrets;
 use crate::cli::{ColorChoice, OutputFormat, ScanArgs, ScannerName};
 use crate::config::{Config, parse_size};
 use crate::{EXIT_ERROR, diagnostics, progress};
@@ -102,10 +103,13 @@ pub fn run(args: ScanArgs) -> Result<ExitCode> {
         .map(|s| match s {
             ScannerName::Config => Scanner::Config,
             ScannerName::Rbac => Scanner::Rbac,
+            ScannerName::Secret => Scanner::Secret,
         })
         .collect();
+    let secrets = scan_secrets::setup(&args, &mut selection, resolved.max_file_size)?;
     let engine =
         Engine::new(&selection, settings, config.limits.yaml_limits())?.with_scanners(&scanners);
+    let engine = scan_secrets::attach(engine, secrets.as_ref());
     let ignores = IgnoreList::new(config.ignore.clone(), Date::today())
         .context("invalid `ignore:` entry in configuration")?;
     let baseline = match &args.baseline {
@@ -144,7 +148,13 @@ pub fn run(args: ScanArgs) -> Result<ExitCode> {
     let results: Vec<FileResult> = inputs
         .par_iter()
         .map(|input| {
-            let result = scan_input(&engine, input, resolved.max_file_size, color_err);
+            let result = scan_secrets::scan_input(
+                &engine,
+                secrets.as_ref(),
+                input,
+                resolved.max_file_size,
+                color_err,
+            );
             bar.inc(1);
             result
         })
@@ -165,6 +175,9 @@ pub fn run(args: ScanArgs) -> Result<ExitCode> {
             diagnostics::input_error(&e, None, color_err),
         ));
         outcome.errors.push(e);
+    }
+    if let Some(s) = &secrets {
+        s.scan_rest(&args.targets, args.quiet, args.no_progress, &mut outcome);
     }
     outcome.findings.extend(engine.finish(&outcome.inventory));
     report.findings = outcome.findings;

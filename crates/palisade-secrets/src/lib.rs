@@ -24,7 +24,7 @@ mod scanner;
 
 pub use entropy::shannon_entropy;
 pub use error::RuleError;
-pub use redact::{redact, secret_hash};
+pub use redact::{present, redact, secret_hash};
 pub use rule::{Allowlist, Examples, SecretRule};
 pub use ruleset::{BUILTIN_RULES_TOML, RuleSet, RuleSetBuilder, builtin};
 pub use scanner::{

@@ -5,6 +5,8 @@ use std::fmt::Write as _;
 
 use sha2::{Digest, Sha256};
 
+/// Longest secret shown by `--show-secrets` before it is cut.
+const MAX_SHOWN: usize = 200;
 /// Characters of the secret shown before the hash.
 const SHOWN: usize = 4;
 
@@ -32,6 +34,30 @@ pub fn redact(secret: &[u8]) -> String {
     format!("{head}…(sha256:{})", secret_hash(secret))
 }
 
+/// How a secret appears in a finding: redacted, or (with `--show-secrets`)
+/// in full with control characters escaped and very long secrets cut.
+pub fn present(secret: &[u8], show: bool) -> String {
+    if !show {
+        return redact(secret);
+    }
+    let text = String::from_utf8_lossy(secret);
+    let mut out: String = text
+        .chars()
+        .take(MAX_SHOWN)
+        .flat_map(|c| match c {
+            '\n' => vec!['\\', 'n'],
+            '\r' => vec!['\\', 'r'],
+            '\t' => vec!['\\', 't'],
+            c if c.is_control() => vec!['?'],
+            c => vec![c],
+        })
+        .collect();
+    if text.chars().count() > MAX_SHOWN {
+        out.push('…');
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -46,5 +72,11 @@ mod tests {
         // Short secrets show at most a third of themselves.
         assert!(redact(b"hunter2").starts_with("hu…"));
         assert!(redact(b"ab").starts_with('…'));
+    }
+
+    #[test]
+    fn shows_or_redacts() {
+        assert!(present(b"abcdefghijklmnop", false).starts_with("abcd…(sha256:"));
+        assert_eq!(present(b"ab\ncd", true), "ab\\ncd");
     }
 }

@@ -17,14 +17,12 @@ use palisade_core::suppress::InlineDirectives;
 use palisade_core::{Finding, InputError, Location, Position, Span, SuppressionKind};
 use rayon::prelude::*;
 
-use crate::redact::{redact, secret_hash};
+use crate::redact::{present, secret_hash};
 use crate::rule::SecretRule;
 use crate::ruleset::RuleSet;
 
 /// Bytes sniffed for NUL to tell binary files, as git does.
 const SNIFF_BYTES: usize = 8000;
-/// Longest secret shown by `--show-secrets` before it is cut.
-const MAX_SHOWN: usize = 200;
 const MARKER: &[u8] = b"palisade:ignore";
 
 /// One match of a rule that passed its entropy threshold and allowlists.
@@ -283,7 +281,7 @@ impl Scanner {
             let message = format!(
                 "{}: {}",
                 rule.meta.title,
-                shown(secret, self.options.show_secrets)
+                present(secret, self.options.show_secrets)
             );
             let mut finding = Finding::new(
                 rule.meta.code.clone(),
@@ -391,28 +389,6 @@ impl Scanner {
 /// is, so the same key pasted twice is two findings.
 fn fingerprint(code: &str, path: &str, hash: &str, occurrence: u32) -> String {
     Finding::fingerprint_of(&[code, path, hash, &occurrence.to_string()])
-}
-
-fn shown(secret: &[u8], show: bool) -> String {
-    if !show {
-        return redact(secret);
-    }
-    let text = String::from_utf8_lossy(secret);
-    let mut out: String = text
-        .chars()
-        .take(MAX_SHOWN)
-        .flat_map(|c| match c {
-            '\n' => vec!['\\', 'n'],
-            '\r' => vec!['\\', 'r'],
-            '\t' => vec!['\\', 't'],
-            c if c.is_control() => vec!['?'],
-            c => vec![c],
-        })
-        .collect();
-    if text.chars().count() > MAX_SHOWN {
-        out.push('…');
-    }
-    out
 }
 
 /// Whether the content is binary: a NUL byte in the first 8000 bytes.
@@ -547,11 +523,5 @@ mod tests {
         );
         let n = normalize_comments(b"url = \"http://a//palisade:ignore X\"\n");
         assert!(InlineDirectives::parse(&n).is_empty());
-    }
-
-    #[test]
-    fn shows_or_redacts() {
-        assert!(shown(b"abcdefghijklmnop", false).starts_with("abcd…(sha256:"));
-        assert_eq!(shown(b"ab\ncd", true), "ab\\ncd");
     }
 }

@@ -1,0 +1,224 @@
+//! The `secret` scanner of `palisade scan`: builds the rule set (built-in
+//! rules, `--secret-rules` files, disabled rules), plugs the Kubernetes
+//! analyzer into the engine, scans the text of the YAML/JSON files the
+//! engine reads, then every other file of the targets.
+//!
+//! A YAML file is read once: its text goes through the engine (objects,
+//! with the analyzer) and through the file-level scan. A file-level finding
+//! on a line that an object-level finding already covers is dropped, so one
+//! secret in a manifest is reported once, with its object and key.
+
+use std::collections::BTreeSet;
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+
+use anyhow::{Context, Result};
+use palisade_core::Finding;
+use palisade_core::source::{self, Input, WalkOptions, human_bytes};
+use palisade_k8s::{Engine, Outcome, RuleSelection};
+use palisade_secrets::{RuleSet, RuleSetBuilder, ScanOptions, Scanner};
+
+use super::scan::{FileResult, scan_input as scan_manifest};
+use crate::analyzers::k8s_secrets::K8sSecrets;
+use crate::cli::{ScanArgs, ScannerName};
+use crate::{diagnostics, progress};
+
+/// The secret scanner of one run.
+pub(crate) struct SecretScan {
+    scanner: Scanner,
+    /// Whether another scanner reads the YAML files (their parse errors are
+    /// that scanner's to report; the secret scanner reads any text).
+    manifests_scanned: bool,
+    /// YAML/JSON inputs whose text was scanned with the manifests.
+    done: Mutex<BTreeSet<Input>>,
+}
+
+/// Builds the rule set; `None` when `--scanners` does not include
+/// `secret`. Entries of `--enable`/`--disable` (and `rules:` in
+/// palisade.yaml) that name secret rules are taken out of `selection`, so
+/// the Kubernetes rule selection never sees them.
+pub(crate) fn setup(
+    args: &ScanArgs,
+    selection: &mut RuleSelection,
+    max_file_size: u64,
+) -> Result<Option<SecretScan>> {
+    let mut builder = RuleSetBuilder::new().builtin(!args.no_builtin_secret_rules);
+    for file in &args.secret_rules {
+        builder = builder.add_file(file)?;
+    }
+    // Which names belong to secret rules: every rule that could be loaded.
+    let all = RuleSetBuilder::new();
+    let all = args
+        .secret_rules
+        .iter()
+        .try_fold(all, |b, f| b.add_file(f))?
+        .build()?;
+    let is_secret_rule = |s: &String| s != "*" && all.find_rule(s).is_some();
+    let disabled: Vec<String> = selection
+        .disable
+        .iter()
+        .filter(|s| is_secret_rule(s))
+        .cloned()
+        .collect();
+    selection.disable.retain(|s| !is_secret_rule(s));
+    selection.enable.retain(|s| !is_secret_rule(s));
+    if !args.scanners.contains(&ScannerName::Secret) {
+        return Ok(None);
+    }
+    let rules = builder
+        .disable(disabled)
+        .build()
+        .context("cannot load secret rules")?;
+    Ok(Some(SecretScan {
+        scanner: Scanner::new(
+            Arc::new(rules),
+            ScanOptions {
+                max_file_size,
+                show_secrets: args.show_secrets,
+            },
+        ),
+        manifests_scanned: args
+            .scanners
+            .iter()
+            .any(|s| matches!(s, ScannerName::Config | ScannerName::Rbac)),
+        done: Mutex::new(BTreeSet::new()),
+    }))
+}
+
+/// The engine with the Kubernetes secrets analyzer plugged in, if the
+/// secret scanner runs.
+pub(crate) fn attach(engine: Engine, secrets: Option<&SecretScan>) -> Engine {
+    match secrets {
+        Some(s) => engine.with_analyzer(Box::new(K8sSecrets::new(
+            Arc::clone(s.scanner.rules()),
+            s.scanner.options().show_secrets,
+        ))),
+        None => engine,
+    }
+}
+
+/// Scans one YAML/JSON input with the engine and, when the secret scanner
+/// runs, its text for secrets too.
+pub(crate) fn scan_input(
+    engine: &Engine,
+    secrets: Option<&SecretScan>,
+    input: &Input,
+    max_file_size: u64,
+    color: bool,
+) -> FileResult {
+    let Some(s) = secrets else {
+        return scan_manifest(engine, input, max_file_size, color);
+    };
+    let text = match source::read_text(input, max_file_size) {
+        Ok(text) => text,
+        // Another scanner owns manifest read errors; otherwise the file is
+        // left to the file-level pass, which reads binary and non-UTF-8
+        // content its own way. Stdin cannot be read twice.
+        Err(_) if !s.manifests_scanned && *input != Input::Stdin => {
+            return FileResult {
+                outcome: Outcome::default(),
+                diagnostics: Vec::new(),
+            };
+        }
+        Err(_) => return scan_manifest(engine, input, max_file_size, color),
+    };
+    if let Ok(mut done) = s.done.lock() {
+        done.insert(input.clone());
+    }
+    let display = input.display();
+    let mut outcome = engine.scan_text(Arc::clone(&display), &text);
+    if !s.manifests_scanned {
+        outcome.errors.clear();
+    }
+    let raw = s.scanner.scan_bytes(&display, text.as_bytes());
+    let covered = object_spans(&outcome.findings, s.scanner.rules());
+    outcome.findings.extend(raw.into_iter().filter(|f| {
+        let line = f.location.line();
+        !covered.iter().any(|&(a, b)| a <= line && line <= b)
+    }));
+    let diagnostics = outcome
+        .errors
+        .iter()
+        .map(|e| {
+            (
+                e.path.clone(),
+                e.span.map_or(0, |s| s.start.line),
+                diagnostics::input_error(e, Some(&text), color),
+            )
+        })
+        .collect();
+    FileResult {
+        outcome,
+        diagnostics,
+    }
+}
+
+/// Line ranges of the object-level secret findings of a file.
+fn object_spans(findings: &[Finding], rules: &RuleSet) -> Vec<(u32, u32)> {
+    findings
+        .iter()
+        .filter(|f| f.field.is_some() && rules.find_rule(&f.code).is_some())
+        .filter_map(|f| f.location.span.map(|s| (s.start.line, s.end.line)))
+        .collect()
+}
+
+impl SecretScan {
+    /// Scans every file of the targets that the manifest pass did not
+    /// read, in parallel, adding findings, errors and counters to
+    /// `outcome`.
+    pub(crate) fn scan_rest(
+        &self,
+        targets: &[PathBuf],
+        quiet: bool,
+        no_progress: bool,
+        outcome: &mut Outcome,
+    ) {
+        let options = WalkOptions {
+            extensions: Vec::new(),
+            hidden: true,
+            ..WalkOptions::default()
+        };
+        let (inputs, errors) = source::collect(targets, &options);
+        let done = self.done.lock().map(|d| d.clone()).unwrap_or_default();
+        let inputs: Vec<Input> = inputs
+            .into_iter()
+            .filter(|i| *i != Input::Stdin && !done.contains(i) && !in_git_dir(i))
+            .collect();
+        let bar = progress::files(inputs.len(), 0, !quiet && !no_progress);
+        let result = self.scanner.scan_inputs(&inputs, &|| bar.inc(1));
+        bar.finish_and_clear();
+        outcome.findings.extend(result.findings);
+        outcome.errors.extend(result.errors);
+        // Walk errors were already reported by the manifest walk.
+        let known: BTreeSet<String> = outcome.errors.iter().map(|e| e.path.clone()).collect();
+        outcome
+            .errors
+            .extend(errors.into_iter().filter(|e| !known.contains(&e.path)));
+        outcome.stats.files += result.files;
+        if !quiet {
+            if !result.too_large.is_empty() {
+                diagnostics::warn(&format!(
+                    "secret scan: skipped {} file(s) larger than {} (raise with --max-file-size): {}",
+                    result.too_large.len(),
+                    human_bytes(self.scanner.options().max_file_size),
+                    result.too_large.join(", ")
+                ));
+            }
+            if result.binary_skipped > 0 && std::env::var_os("PALISADE_VERBOSE").is_some() {
+                diagnostics::warn(&format!(
+                    "secret scan: skipped {} binary file(s)",
+                    result.binary_skipped
+                ));
+            }
+        }
+    }
+}
+
+/// Files inside a `.git` directory: the repository's object store, not
+/// the tree (hidden files are walked for `.env` and friends).
+fn in_git_dir(input: &Input) -> bool {
+    match input {
+        Input::File { path, .. } => path.components().any(|c| c.as_os_str() == ".git"),
+        Input::Stdin => false,
+    }
+}
