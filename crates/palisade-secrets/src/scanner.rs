@@ -114,6 +114,17 @@ impl RuleSet {
         }
         out.sort_by_key(|d| (d.start, d.end, d.rule));
         out.dedup();
+        // A secret inside a larger one of another rule (a key inside a
+        // webhook URL) is the same leak: the larger finding stands.
+        if out.len() > 1 {
+            let spans: Vec<(usize, usize, usize)> =
+                out.iter().map(|d| (d.start, d.end, d.rule)).collect();
+            out.retain(|d| {
+                !spans.iter().any(|&(s, e, r)| {
+                    r != d.rule && s <= d.start && d.end <= e && (e - s) > (d.end - d.start)
+                })
+            });
+        }
         out
     }
 }

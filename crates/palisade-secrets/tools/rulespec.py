@@ -82,7 +82,7 @@ rule("azure-shared-access-key", "Azure Service Bus / Event Hubs / IoT Hub shared
      ["SharedAccessKey=<your-key>", "SharedAccessKeyName=RootManageSharedAccessKey"], ent=4.0)
 rule("azure-sas-token", "Azure shared access signature (SAS) token", "high",
      r"""(?i)\bsv=\d{4}-\d{2}-\d{2}&[^\s"'<>]{0,300}?\bsig=(?P<secret>[A-Za-z0-9%+/]{40,100}(?:%3D|=)?)""", ["sv=20"],
-     ["https://demo.blob.core.windows.net/c/f.txt?sv=2022-11-02&ss=b&srt=co&sp=rl&se=2030-01-01T00:00:00Z&sig={b64u:43}%3D"],
+     ["https://demo.blob.core.windows.net/c/f.txt?sv=2022-11-02&ss=b&srt=co&sp=rl&se=2030-01-01T00:00:00Z&sig={b64:43}%3D"],
      ["?sv=2022-11-02&sig=<signature>", "sv=2022-11-02&sp=r"], ent=4.0)
 rule("azure-ad-client-secret", "Microsoft Entra ID (Azure AD) application client secret", "high",
      r"""(?:^|[\\'"\x60\s>=:(,])(?P<secret>[A-Za-z0-9_~.]{3}\dQ~[A-Za-z0-9_~.\-]{31,34})(?:$|[\\'"\x60\s<),])""", [f"{d}q~" for d in range(10)],
@@ -294,7 +294,8 @@ rule("openai-api-key", "OpenAI API key", "high",
      ["OPENAI_API_KEY=sk-{a62:20}T3BlbkFJ{a62:20}", "OPENAI_API_KEY=sk-proj-{b64u:74}T3BlbkFJ{b64u:74}"], ["sk-xxxxxxxxxxxxxxxxxxxxT3BlbkFJxxxxxxxxxxxxxxxxxxxx", "T3BlbkFJ"], ent=4.0)
 rule("openai-project-key", "OpenAI project or service-account API key", "high",
      r"\b(?P<secret>sk-(?:proj|svcacct|admin)-[A-Za-z0-9_\-]{80,200})(?:[^A-Za-z0-9_\-]|$)", ["sk-proj-", "sk-svcacct-", "sk-admin-"],
-     ["OPENAI_API_KEY=\"sk-proj-{b64u:120}\""], ["sk-proj-xxxxxxxx", "sk-proj-<your key>"], ent=4.0)
+     ["OPENAI_API_KEY=\"sk-proj-{b64u:120}\""], ["sk-proj-xxxxxxxx", "sk-proj-<your key>"], ent=4.0,
+     allow={"regexes": ["T3BlbkFJ"]})
 rule("anthropic-api-key", "Anthropic API key", "high",
      r"\b(?P<secret>sk-ant-api03-[A-Za-z0-9_\-]{93}AA)(?:[^A-Za-z0-9_\-]|$)", ["sk-ant-api03-"], ["ANTHROPIC_API_KEY=sk-ant-api03-{b64u:93}AA"], ["sk-ant-api03-xxxx", "sk-ant-api03-..."], ent=4.0)
 rule("anthropic-admin-key", "Anthropic Admin API key", "critical",
@@ -328,7 +329,7 @@ rule("npm-access-token", "npm access token", "high",
      r"\b(?P<secret>npm_[A-Za-z0-9]{36})\b", ["npm_"], ["//registry.npmjs.org/:_authToken=npm_{a62:36}"], ["npm_xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "npm_config_registry"], ent=3.5)
 rule("npmrc-auth-token", "Registry auth token in .npmrc / .yarnrc", "high",
      r"""(?i)(?:_authToken|npmAuthToken)["']?\s*[=:]\s*["']?(?P<secret>[A-Za-z0-9_\-./+=]{20,})""", ["_authtoken", "npmauthtoken"],
-     ["//npm.pkg.github.com/:_authToken={uuid}", "npmAuthToken: \"{a62:40}\""], ["//registry.npmjs.org/:_authToken=${NPM_TOKEN}", "_authToken=<token>"], ent=3.5,
+     ["//npm.pkg.github.com/:_authToken={uuid}", "npmAuthToken: \"{a62:40}\""], ["//registry.npmjs.org/:_authToken=${NPM_TOKEN}", "_authToken=<token>"], ent=3.0,
      allow={"regexes": [r"^npm_[A-Za-z0-9]{36}$"]})
 rule("pypi-upload-token", "PyPI / TestPyPI upload token", "high",
      r"\b(?P<secret>pypi-(?:AgEIcHlwaS5vcmc|AgENdGVzdC5weXBpLm9yZw)[A-Za-z0-9_\-]{50,})", ["pypi-ageichlwas5vcmc", "pypi-agendgvzdc5wexbplm9yzw"],
@@ -517,7 +518,7 @@ JWT = r"eyJ[A-Za-z0-9_\-]{10,}={0,2}\.eyJ[A-Za-z0-9_\-]{10,}={0,2}\.[A-Za-z0-9_\
 rule("jwt", "JSON Web Token", "medium",
      r"(?:^|[^A-Za-z0-9_\-.])(?P<secret>" + JWT + r")(?:[^A-Za-z0-9_\-.=]|$)", ["eyj"],
      ["Authorization: Bearer {jwt}"], ["eyJhbGciOiJub25lIn0.e30.", "token = \"eyJhbGci.eyJzdWIi.sig\""], ent=4.0,
-     allow={"regexes": [r"^eyJhbGciOiJub25lI"]})
+     allow={"regexes": [r"^eyJhbGciOiJub25lI"]}, generic=True)
 rule("kubernetes-service-account-token", "Kubernetes service-account token (legacy secret-based JWT)", "critical",
      r"(?:^|[^A-Za-z0-9_\-.])(?P<secret>eyJ[A-Za-z0-9_\-]{10,}\.eyJpc3MiOiJrdWJlcm5ldGVzL3NlcnZpY2VhY2NvdW50I[A-Za-z0-9_\-]{20,}\.[A-Za-z0-9_\-]{20,})", ["eyjpc3mioijrdwjlcm5ldgvzl3nlcnzpy2vhy2nvdw50i"],
      ["token: {k8sjwt}"], ["eyJhbGciOiJSUzI1NiJ9.eyJpc3MiOiJrdWJlcm5ldGVzL3NlcnZpY2VhY2NvdW50Ii.sig", "kubernetes/serviceaccount"], ent=4.0)
@@ -588,10 +589,10 @@ rule("wireguard-private-key", "WireGuard private key", "critical",
 rule("basic-auth-header", "HTTP Basic Authorization header", "medium",
      r"""(?i)\bauthorization['"]?\s*[:=,]\s*['"]?basic\s+(?P<secret>[A-Za-z0-9+/]{12,}={0,2})""", ["authorization"],
      ["curl -H 'Authorization: Basic {basicauth}' https://api.example.com"], ["Authorization: Basic <credentials>", "Authorization: Basic dXNlcjpwYXNzd29yZA=="], ent=3.5,
-     allow={"stopwords": ["dxnlcjpwyxnzd29yza", "zxhhbxbszt"]})
+     allow={"stopwords": ["dxnlcjpwyxnzd29yza", "zxhhbxbszt"]}, generic=True)
 rule("bearer-token-header", "Bearer token in an HTTP Authorization header", "medium",
      r"""(?i)\bauthorization['"]?\s*[:=,]\s*['"]?bearer\s+(?P<secret>[A-Za-z0-9._~+/\-]{24,}={0,2})""", ["authorization"],
-     ["curl -H \"Authorization: Bearer {a62:40}\" https://api.example.com/v1/me"], ["Authorization: Bearer $TOKEN", "Authorization: Bearer <your-token-here>"], ent=4.0)
+     ["curl -H \"Authorization: Bearer {a62:40}\" https://api.example.com/v1/me"], ["Authorization: Bearer $TOKEN", "Authorization: Bearer <your-token-here>"], ent=4.0, generic=True)
 rule("curl-user-credentials", "Password passed to curl with -u / --user", "medium",
      r"""\bcurl\b[^\n]{0,200}?\s(?:-u|--user)[\s=]+['"]?[^:\s'"]{1,64}:(?P<secret>[^\s'"@]{6,128})""", ["curl"],
      ["curl -u deploy:{a62:20} https://artifacts.example.com/upload"], ["curl -u user:password https://example.com", "curl -u \"$USER:$PASS\" https://x"], ent=3.0, allow=URI_ALLOW)
@@ -599,7 +600,7 @@ rule("curl-user-credentials", "Password passed to curl with -u / --user", "mediu
 # ---------------------------------------------------------------- generic
 GEN_ALLOW = {
     "regexes": [
-        r"^[A-Za-z_.\-]+$",            # words and identifiers, no digits
+        r"^[A-Za-z_.\-/~]+$",          # words, identifiers and paths: no digits
         r"^[0-9.\-]+$",                # numbers, versions
         r"^[a-f0-9]{40}$", r"^[a-f0-9]{64}$", r"^[a-f0-9]{128}$",  # digests (hashes are not secrets)
         r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$",  # UUIDs alone are identifiers
