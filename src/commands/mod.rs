@@ -2,6 +2,7 @@
 
 pub mod guard;
 pub mod rbac;
+pub mod guard;
 pub mod rules;
 pub mod scan;
 pub mod scan_secrets;

@@ -47,16 +47,20 @@ impl Events {
             .collect()
     }
 
-    fn drift_for(&self, path: &str) -> Option<Value> {
-        self.kind("drift").into_iter().find(|e| e["path"] == path)
+    /// The drift event for `path`, waiting for it: the guard writes an
+    /// event just after it answers, so the process may finish first.
+    fn drift_for(&self, path: &str) -> Value {
+        self.wait_for(&format!("drift for {path}"), |e| {
+            e["event"] == "drift" && e["path"] == path
+        })
     }
 
-    /// Waits until `pred` holds for some event.
-    fn wait_for(&self, what: &str, pred: impl Fn(&Value) -> bool) {
+    /// Waits until `pred` holds for some event, and returns the first.
+    fn wait_for(&self, what: &str, pred: impl Fn(&Value) -> bool) -> Value {
         let deadline = Instant::now() + TIMEOUT;
         while Instant::now() < deadline {
-            if self.all().iter().any(&pred) {
-                return;
+            if let Some(e) = self.all().into_iter().find(&pred) {
+                return e;
             }
             std::thread::sleep(Duration::from_millis(10));
         }
@@ -183,9 +187,7 @@ fn enforce_denies_drift_and_allows_the_image() {
         ("/bin/new.sh", "new"),
         ("/bin/modify-me", "modified"),
     ] {
-        let e = events
-            .drift_for(path)
-            .unwrap_or_else(|| panic!("no event for {path}"));
+        let e = events.drift_for(path);
         eprintln!("[enforce] event {e}");
         assert_eq!(e["decision"], "deny");
         assert_eq!(e["mode"], "enforce");
@@ -201,11 +203,9 @@ fn enforce_denies_drift_and_allows_the_image() {
         assert!(e.get("container").is_some());
     }
     // The shell's attempt names the shell as the caller.
-    let by_shell = events
-        .kind("drift")
-        .into_iter()
-        .find(|e| e["cmdline"][0] == "/bin/sh")
-        .unwrap();
+    let by_shell = events.wait_for("drift by the shell", |e| {
+        e["event"] == "drift" && e["cmdline"][0] == "/bin/sh"
+    });
     assert_eq!(by_shell["path"], "/bin/new");
 
     let summary = guard.finish();
@@ -244,16 +244,17 @@ fn audit_allows_drift_and_reports_it() {
         ("/bin/new.sh", "new"),
         ("/bin/modify-me", "modified"),
     ] {
-        let e = guard.events.drift_for(path).unwrap();
+        let e = guard.events.drift_for(path);
         eprintln!("[audit] event {e}");
         assert_eq!(e["decision"], "allow");
         assert_eq!(e["mode"], "audit");
         assert_eq!(e["origin"], origin);
         assert_eq!(e["allowlisted"], false);
     }
-    // Image execs are counted, not reported (report-allowed is off).
-    assert!(guard.events.kind("exec").is_empty());
+    let events = guard.events.clone();
     let summary = guard.finish();
+    // Image execs are counted, not reported (report-allowed is off).
+    assert!(events.kind("exec").is_empty());
     assert_eq!(summary.counters.audited, 3);
     assert_eq!(summary.counters.denied, 0);
 }
@@ -284,7 +285,7 @@ fn allow_listed_paths_run_in_enforce_mode() {
     let guard = Running::start(config);
     assert!(run(&jit).success());
     assert!(run(&other).denied());
-    let e = guard.events.drift_for("/opt/jit/code-1").unwrap();
+    let e = guard.events.drift_for("/opt/jit/code-1");
     assert_eq!(
         (e["decision"].as_str(), e["allowlisted"].as_bool()),
         (Some("allow"), Some(true))
@@ -335,13 +336,19 @@ fn mounts_created_after_start_are_covered_in_every_namespace() {
         );
         assert!(stdout.contains("image-ran"), "{stdout}");
         assert!(stdout.contains("new-exit=126"), "{stdout}");
-        let seen = guard
-            .events
-            .kind("drift")
-            .into_iter()
-            .filter(|e| e["path"] == "/bin/new")
-            .count();
-        assert_eq!(seen, 2, "{:#?}", guard.events.all());
+        let count = || {
+            guard
+                .events
+                .kind("drift")
+                .into_iter()
+                .filter(|e| e["path"] == "/bin/new")
+                .count()
+        };
+        let deadline = Instant::now() + TIMEOUT;
+        while count() < 2 && Instant::now() < deadline {
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        assert_eq!(count(), 2, "{:#?}", guard.events.all());
     } else {
         eprintln!("SKIPPED namespace part: no /usr/bin/unshare");
     }
@@ -375,10 +382,11 @@ fn internal_errors_are_answered_by_the_configured_default() {
         // And the guard goes on deciding.
         assert!(run(&new_binary).denied());
         assert!(run(&overlay.path("bin/true")).success());
-        let errors = guard.events.kind("error");
+        let events = guard.events.clone();
+        let summary = guard.finish();
+        let errors = events.kind("error");
         assert_eq!(errors.len(), 1, "{errors:?}");
         assert!(errors[0]["message"].as_str().unwrap().contains("panic"));
-        let summary = guard.finish();
         assert_eq!((summary.counters.errors, summary.counters.panics), (1, 1));
     }
 }
@@ -412,10 +420,11 @@ fn unguarded_views_of_a_marked_overlay_get_the_default_answer() {
     });
     let ran = run(&other.path().join("bin/true"));
     assert!(ran.denied(), "{ran:?}");
-    let errors = guard.events.kind("error");
+    let events = guard.events.clone();
+    guard.finish();
+    let errors = events.kind("error");
     assert_eq!(errors.len(), 1, "{errors:?}");
     assert_eq!(errors[0]["decision"], "deny");
-    guard.finish();
 }
 
 #[test]
@@ -457,11 +466,9 @@ fn interpreter_coverage_denies_reads_of_drift_by_interpreters() {
         );
         assert!(matches!(&ran, Ran::Exited(s) if !s.success()), "{ran:?}");
     }
-    let reads = guard.events.kind("drift");
-    let read = reads
-        .iter()
-        .find(|e| e["access"] == "interpreter-read" && e["path"] == "/bin/new.sh")
-        .unwrap_or_else(|| panic!("{reads:#?}"));
+    let read = guard.events.wait_for("interpreter read", |e| {
+        e["access"] == "interpreter-read" && e["path"] == "/bin/new.sh"
+    });
     assert_eq!(read["decision"], "deny");
     let summary = guard.finish();
     assert!(summary.counters.interpreter_reads >= 1);
@@ -481,14 +488,14 @@ fn guards_do_not_see_each_others_mounts() {
     let guard = Running::start(guard_config(Mode::Enforce, &a));
     assert!(run(&new_a).denied());
     assert!(run(&new_b).success(), "b is not guarded");
-    assert_eq!(guard.events.kind("drift").len(), 1);
-    let mounts: Vec<String> = guard
-        .events
+    let events = guard.events.clone();
+    guard.finish();
+    assert_eq!(events.kind("drift").len(), 1);
+    let mounts: Vec<String> = events
         .kind("mount")
         .iter()
         .filter(|e| e["action"] == "guarded")
         .map(|e| e["mount"].as_str().unwrap().to_string())
         .collect();
     assert_eq!(mounts, vec![a.merged.display().to_string()]);
-    guard.finish();
 }

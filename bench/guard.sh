@@ -1,0 +1,114 @@
+#!/usr/bin/env bash
+# Cost of `palisade guard`: latency added to each exec of an image binary
+# on a guarded overlay, and to each plain open of an image file, against
+# the same overlay unguarded, in the same run.
+#
+# Each round runs COUNT execs (default 10,000) and OPENS opens (default
+# 100,000) unguarded, then with the guard (enforce mode, exec marks only),
+# then with the guard and the interpreter option (exec + open marks); the
+# order rotates between rounds. Reported: per condition, the median over
+# ROUNDS rounds (default 5) of each round's median and p99, and the added
+# latency (guarded minus unguarded, per round, then the median of those).
+# Writes bench/out/guard.jsonl and the table in docs/benchmarks.md.
+#
+# usage: sudo bench/guard.sh          (root: it mounts a tmpfs and an overlay)
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+count=${COUNT:-10000}
+opens=${OPENS:-100000}
+rounds=${ROUNDS:-5}
+out=$root/bench/out
+mkdir -p "$out"
+[ "$(id -u)" = 0 ] || { echo "bench/guard.sh needs root (fanotify permission events, mounts)" >&2; exit 2; }
+
+cargo build --release --locked -q -p palisade --bin palisade
+cargo build --release --locked -q -p palisade-guard --example exec_latency
+pal=$root/target/release/palisade
+lat=$root/target/release/examples/exec_latency
+
+tmp=$(mktemp -d /tmp/palisade-guard-bench.XXXXXX)
+guard_pid=
+cleanup() {
+  [ -n "$guard_pid" ] && kill "$guard_pid" 2>/dev/null && wait "$guard_pid" 2>/dev/null || true
+  umount "$tmp/merged" 2>/dev/null || umount -l "$tmp/merged" 2>/dev/null || true
+  umount "$tmp/rw" 2>/dev/null || umount -l "$tmp/rw" 2>/dev/null || true
+  rm -rf "$tmp"
+}
+trap cleanup EXIT
+
+mkdir -p "$tmp/lower/bin" "$tmp/lower/etc" "$tmp/rw" "$tmp/merged"
+cp "$(command -v true)" "$tmp/lower/bin/true"
+head -c 4096 /dev/urandom > "$tmp/lower/etc/data"
+mount -t tmpfs tmpfs "$tmp/rw"
+mkdir "$tmp/rw/upper" "$tmp/rw/work"
+mount -t overlay overlay -o "lowerdir=$tmp/lower,upperdir=$tmp/rw/upper,workdir=$tmp/rw/work" "$tmp/merged"
+exe=$tmp/merged/bin/true
+file=$tmp/merged/etc/data
+
+start_guard() { # $@: extra guard flags
+  : > "$tmp/events.jsonl"
+  "$pal" guard --mode enforce --mount "$tmp/merged" --output "$tmp/events.jsonl" "$@" 2>"$tmp/guard.err" &
+  guard_pid=$!
+  for _ in $(seq 500); do
+    grep -q '"action":"guarded"' "$tmp/events.jsonl" 2>/dev/null && return 0
+    sleep 0.01
+  done
+  echo "guard did not start:" >&2; cat "$tmp/guard.err" >&2; exit 1
+}
+stop_guard() {
+  kill -TERM "$guard_pid"; wait "$guard_pid" || true; guard_pid=
+  grep -q '"marks_after_shutdown":0' "$tmp/events.jsonl" || { echo "marks not removed" >&2; exit 1; }
+}
+
+results=$out/guard.jsonl
+: > "$results"
+measure() { # condition round
+  local c=$1 r=$2
+  printf '{"condition":"%s","round":%d,"kind":"exec",%s\n' "$c" "$r" "$("$lat" exec "$exe" "$count" | cut -c2-)" >> "$results"
+  printf '{"condition":"%s","round":%d,"kind":"open",%s\n' "$c" "$r" "$("$lat" open "$file" "$opens" | cut -c2-)" >> "$results"
+}
+# Warm-up: page cache, dentries, the binary.
+"$lat" exec "$exe" 200 > /dev/null
+conditions=(unguarded guarded guarded+interpreters)
+for r in $(seq "$rounds"); do
+  for i in 0 1 2; do
+    c=${conditions[$(( (i + r) % 3 ))]}
+    case $c in
+      unguarded) measure "$c" "$r" ;;
+      guarded) start_guard; measure "$c" "$r"; stop_guard ;;
+      guarded+interpreters) start_guard --config <(printf 'interpreters: true\n'); measure "$c" "$r"; stop_guard ;;
+    esac
+    echo "round $r: $c done" >&2
+  done
+done
+
+python3 - "$results" "$root/docs/benchmarks.md" "$count" "$opens" "$rounds" <<'EOF'
+import json, statistics, sys
+sys.path.insert(0, sys.argv[2].rsplit("/docs/", 1)[0] + "/bench")
+from report import write
+results, doc, count, opens, rounds = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4]), int(sys.argv[5])
+rows = [json.loads(l) for l in open(results)]
+def get(cond, kind, key):
+    return {r["round"]: r[key] for r in rows if r["condition"] == cond and r["kind"] == kind}
+med = statistics.median
+lines = [
+    f"`sudo bench/guard.sh` — {count:,} execs of an image binary (`/bin/true`, dynamically linked, its libraries outside the overlay) and {opens:,} opens of an image file per condition and round, {rounds} rounds, conditions in rotating order; medians over rounds.",
+    "",
+    "| operation | condition | median | p99 | added per call: median | added: p99 |",
+    "|---|---|---|---|---|---|",
+]
+for kind in ("exec", "open"):
+    base_m, base_p = get("unguarded", kind, "median_us"), get("unguarded", kind, "p99_us")
+    for cond in ("unguarded", "guarded", "guarded+interpreters"):
+        m, p = get(cond, kind, "median_us"), get(cond, kind, "p99_us")
+        if not m:
+            continue
+        if cond == "unguarded":
+            added_m = added_p = "–"
+        else:
+            added_m = f"**{med([m[r] - base_m[r] for r in m]):+.1f} µs**"
+            added_p = f"{med([p[r] - base_p[r] for r in p]):+.1f} µs"
+        label = {"unguarded": "no guard", "guarded": "guard (exec marks)", "guarded+interpreters": "guard + `interpreters: true` (exec and open marks)"}[cond]
+        lines.append(f"| {kind} | {label} | {med(m.values()):.1f} µs | {med(p.values()):.1f} µs | {added_m} | {added_p} |")
+write(doc, "guard", "\n".join(lines))
+EOF
