@@ -27,55 +27,10 @@ pub enum Command {
     /// Runtime drift guard (Linux node agent, as root): block the exec of
     /// files that are not from the container's image.
     Guard(GuardArgs),
-    /// Runtime drift guard (Linux node agent, as root): block the exec of
-    /// files that are not from the container's image.
-    Guard(GuardArgs),
     /// Analyse Kubernetes RBAC: who can do what, risky grants, escalation
     /// paths, least privilege from audit logs.
     #[command(subcommand)]
     Rbac(RbacCommand),
-}
-
-/// `palisade guard`: runs the guard until SIGINT/SIGTERM (docs/guard.md).
-#[derive(Debug, Args)]
-#[command(args_conflicts_with_subcommands = true)]
-#[command(
-    after_help = "Examples:\n  palisade guard --mode audit\n  palisade guard --config guard.yaml --output /var/log/palisade-guard.jsonl\n  palisade guard --mode enforce --mount /run/containerd/io.containerd.runtime.v2.task/k8s.io/ID/rootfs\n  palisade guard manifests | kubectl apply -f -"
-)]
-pub struct GuardArgs {
-    #[command(subcommand)]
-    pub command: Option<GuardCommand>,
-
-    /// Guard configuration (YAML, see docs/guard.md).
-    #[arg(short, long, value_name = "FILE")]
-    pub config: Option<PathBuf>,
-
-    /// enforce: deny the exec of files not from the image; audit: allow
-    /// and report them (default: the configuration's, else audit).
-    #[arg(long, value_enum)]
-    pub mode: Option<GuardMode>,
-
-    /// Guard this overlay mount point (repeatable; it may be mounted
-    /// later). Default: every overlay mount the configuration selects.
-    #[arg(long = "mount", value_name = "PATH")]
-    pub mounts: Vec<PathBuf>,
-
-    /// Append events (JSON lines) to FILE instead of writing to stdout.
-    #[arg(short, long, value_name = "FILE")]
-    pub output: Option<PathBuf>,
-}
-
-#[derive(Debug, Subcommand)]
-pub enum GuardCommand {
-    /// Print the Kubernetes DaemonSet (and its namespace, service account,
-    /// configuration and network policy) that runs the guard on every node.
-    Manifests,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum GuardMode {
-    Enforce,
-    Audit,
 }
 
 /// `palisade guard`: runs the guard until SIGINT/SIGTERM (docs/guard.md).

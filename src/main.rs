@@ -23,7 +23,6 @@ fn main() -> ExitCode {
         Command::Scan(args) => commands::scan::run(*args),
         Command::Rules(args) => commands::rules::run(&args),
         Command::Guard(args) => commands::guard::run(args),
-        Command::Guard(args) => commands::guard::run(args),
         Command::Rbac(cmd) => commands::rbac::run(cmd),
     };
     match result {

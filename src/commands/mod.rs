@@ -2,7 +2,6 @@
 
 pub mod guard;
 pub mod rbac;
-pub mod guard;
 pub mod rules;
 pub mod scan;
 pub mod scan_secrets;
