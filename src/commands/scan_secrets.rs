@@ -8,7 +8,7 @@
 //! on a line that an object-level finding already covers is dropped, so one
 //! secret in a manifest is reported once, with its object and key.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, HashSet};
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 
@@ -29,8 +29,8 @@ pub(crate) struct SecretScan {
     /// Whether another scanner reads the YAML files (their parse errors are
     /// that scanner's to report; the secret scanner reads any text).
     manifests_scanned: bool,
-    /// YAML/JSON inputs whose text was scanned with the manifests.
-    done: Mutex<BTreeSet<Input>>,
+    /// YAML/JSON files whose text was scanned with the manifests.
+    done: Mutex<HashSet<PathBuf>>,
 }
 
 /// Builds the rule set; `None` when `--scanners` does not include
@@ -81,7 +81,7 @@ pub(crate) fn setup(
             .scanners
             .iter()
             .any(|s| matches!(s, ScannerName::Config | ScannerName::Rbac)),
-        done: Mutex::new(BTreeSet::new()),
+        done: Mutex::new(HashSet::new()),
     }))
 }
 
@@ -122,11 +122,19 @@ pub(crate) fn scan_input(
         }
         Err(_) => return scan_manifest(engine, input, max_file_size, color),
     };
-    if let Ok(mut done) = s.done.lock() {
-        done.insert(input.clone());
+    if let (Ok(mut done), Input::File { path, .. }) = (s.done.lock(), input) {
+        done.insert(path.clone());
     }
     let display = input.display();
-    let mut outcome = engine.scan_text(Arc::clone(&display), &text);
+    // Alone, the secret scanner parses only what may hold Kubernetes
+    // objects: JSON data files are common and costly to parse.
+    let mut outcome = if s.manifests_scanned || may_hold_objects(&text) {
+        engine.scan_text(Arc::clone(&display), &text)
+    } else {
+        let mut o = Outcome::default();
+        o.stats.files = 1;
+        o
+    };
     if !s.manifests_scanned {
         outcome.errors.clear();
     }
@@ -151,6 +159,12 @@ pub(crate) fn scan_input(
         outcome,
         diagnostics,
     }
+}
+
+/// Whether a text names an `apiVersion` and a `kind`, as every Kubernetes
+/// object does.
+fn may_hold_objects(text: &str) -> bool {
+    text.contains("apiVersion") && text.contains("kind")
 }
 
 /// Line ranges of the object-level secret findings of a file.
@@ -182,7 +196,10 @@ impl SecretScan {
         let done = self.done.lock().map(|d| d.clone()).unwrap_or_default();
         let inputs: Vec<Input> = inputs
             .into_iter()
-            .filter(|i| *i != Input::Stdin && !done.contains(i) && !in_git_dir(i))
+            .filter(|i| match i {
+                Input::File { path, .. } => !done.contains(path) && !in_git_dir(i),
+                Input::Stdin => false,
+            })
             .collect();
         let bar = progress::files(inputs.len(), 0, !quiet && !no_progress);
         let result = self.scanner.scan_inputs(&inputs, &|| bar.inc(1));
