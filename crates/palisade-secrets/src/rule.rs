@@ -57,6 +57,10 @@ pub(crate) struct RawAllowlist {
     pub stopwords: Vec<String>,
     #[serde(default)]
     pub regexes: Vec<String>,
+    /// Tested against the line(s) of the match, where the secret alone
+    /// does not tell: `NextToken = "..."` is a pagination cursor.
+    #[serde(default)]
+    pub line_regexes: Vec<String>,
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -78,6 +82,8 @@ pub struct Allowlist {
     stopwords: Vec<String>,
     /// Tested against the secret.
     regexes: Vec<Regex>,
+    /// Tested against the line(s) of the match.
+    line_regexes: Vec<Regex>,
 }
 
 impl Allowlist {
@@ -100,10 +106,16 @@ impl Allowlist {
             .iter()
             .map(|r| compile_regex(r).map_err(|e| format!("allowlist regex `{r}`: {e}")))
             .collect::<Result<Vec<_>, _>>()?;
+        let line_regexes = raw
+            .line_regexes
+            .iter()
+            .map(|r| compile_regex(r).map_err(|e| format!("allowlist match-regex `{r}`: {e}")))
+            .collect::<Result<Vec<_>, _>>()?;
         Ok(Allowlist {
             paths,
             stopwords: raw.stopwords.iter().map(|s| s.to_lowercase()).collect(),
             regexes,
+            line_regexes,
         })
     }
 
@@ -125,6 +137,11 @@ impl Allowlist {
             }
         }
         self.regexes.iter().any(|r| r.is_match(secret))
+    }
+
+    /// Whether the line(s) of a match are allowed (see `line-regexes`).
+    pub fn allows_line(&self, text: &[u8]) -> bool {
+        self.line_regexes.iter().any(|r| r.is_match(text))
     }
 }
 
@@ -264,13 +281,13 @@ impl SecretRule {
 
     /// Whether a candidate passes the rule's entropy threshold and
     /// allowlist.
-    pub(crate) fn accepts(&self, secret: &[u8]) -> bool {
+    pub(crate) fn accepts(&self, secret: &[u8], line: &[u8]) -> bool {
         if let Some(min) = self.entropy
             && shannon_entropy(secret) < min
         {
             return false;
         }
-        !self.allowlist.allows_secret(secret)
+        !self.allowlist.allows_secret(secret) && !self.allowlist.allows_line(line)
     }
 
     pub(crate) fn allows_path(&self, path: &str) -> bool {

@@ -220,6 +220,7 @@ fn merge_allowlist(into: &mut RawAllowlist, from: &RawAllowlist) {
     into.paths.extend(from.paths.iter().cloned());
     into.stopwords.extend(from.stopwords.iter().cloned());
     into.regexes.extend(from.regexes.iter().cloned());
+    into.line_regexes.extend(from.line_regexes.iter().cloned());
 }
 
 /// Compiled rules plus the keyword automaton over all of them.

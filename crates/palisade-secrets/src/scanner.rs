@@ -52,13 +52,24 @@ impl RuleSet {
             if rule.allows_path(path) {
                 continue;
             }
-            let mut push = |start: usize, end: usize| {
-                let Some(secret) = text.get(start..end) else {
+            let mut push = |whole: (usize, usize), start: usize, end: usize| {
+                let line_start = text
+                    .get(..whole.0)
+                    .and_then(|h| memchr::memrchr(b'\n', h))
+                    .map_or(0, |i| i + 1);
+                let line_end = text
+                    .get(whole.1..)
+                    .and_then(|t| memchr::memchr(b'\n', t))
+                    .map_or(text.len(), |i| whole.1 + i);
+                let (Some(secret), Some(line)) =
+                    (text.get(start..end), text.get(line_start..line_end))
+                else {
                     return;
                 };
                 if secret.is_empty()
-                    || !rule.accepts(secret)
+                    || !rule.accepts(secret, line)
                     || self.allowlist.allows_secret(secret)
+                    || self.allowlist.allows_line(line)
                 {
                     return;
                 }
@@ -131,17 +142,26 @@ impl RuleSet {
 
 /// Runs a rule's regex over `text` (which starts at `base` in the file),
 /// passing the secret's byte range to `push`.
-fn search(rule: &SecretRule, text: &[u8], base: usize, push: &mut dyn FnMut(usize, usize)) {
+fn search(
+    rule: &SecretRule,
+    text: &[u8],
+    base: usize,
+    push: &mut dyn FnMut((usize, usize), usize, usize),
+) {
     match rule.secret_group {
         None => {
             for m in rule.regex.find_iter(text) {
-                push(base + m.start(), base + m.end());
+                let whole = (base + m.start(), base + m.end());
+                push(whole, whole.0, whole.1);
             }
         }
         Some(group) => {
             for caps in rule.regex.captures_iter(text) {
-                if let Some(m) = caps.get(group).or_else(|| caps.get(0)) {
-                    push(base + m.start(), base + m.end());
+                let Some(all) = caps.get(0) else { continue };
+                let whole = (base + all.start(), base + all.end());
+                match caps.get(group) {
+                    Some(m) => push(whole, base + m.start(), base + m.end()),
+                    None => push(whole, whole.0, whole.1),
                 }
             }
         }

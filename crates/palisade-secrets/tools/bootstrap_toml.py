@@ -57,11 +57,11 @@ def main():
             out.append("generic = true")
         if r["allow"]:
             out.append("[rule.allowlist]")
-            for k in ("paths", "stopwords", "regexes"):
+            for k in ("paths", "stopwords", "regexes", "line_regexes"):
                 if r["allow"].get(k):
                     vals = r["allow"][k]
-                    f = lit if k == "regexes" else q
-                    out.append(f"{k} = [" + ", ".join(f(v) for v in vals) + "]")
+                    f = lit if "regexes" in k else q
+                    out.append(f"{k.replace('_', '-')} = [" + ", ".join(f(v) for v in vals) + "]")
         out.append("[rule.examples]")
         out.append("positive = [" + ", ".join(q(syn.expand(t)) for t in r["pos"]) + "]")
         out.append("negative = [" + ", ".join(q(syn.expand(t) if not t.startswith("{\"") else t) for t in r["neg"]) + "]")

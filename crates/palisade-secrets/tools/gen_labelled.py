@@ -168,6 +168,10 @@ NEGATIVES = [
     "credentials_file = ~/.aws/credentials",
     "minified: function(t,e){var n=t.apiKey||e.token;return n&&n.length>16}",
     "AUTH_TOKEN_TTL=86400",
+    "\"NextToken\": \"eyJOZXh0VG9rZW4iOiBudWxsLCAiYm90b190cnVuY2F0ZV9hbW91bnQiOiAyfQ==\"",
+    "next_page_token = \"CgwI8Jb3qAYQ0M2u5gMSBQoDMTIz\"",
+    "secret_arn = \"arn:aws:secretsmanager:eu-west-1:123456789012:secret:prod/db-AbC123\"",
+    "keyId: \"1234abcd-12ab-34cd-56ef-1234567890ab\"",
     "password_min_length: 16",
     "token_expiry_seconds = 3600000000000000",
 ]

@@ -601,6 +601,7 @@ rule("curl-user-credentials", "Password passed to curl with -u / --user", "mediu
 GEN_ALLOW = {
     "regexes": [
         r"^[A-Za-z_.\-/~]+$",          # words, identifiers and paths: no digits
+        r"^0x[0-9A-Fa-f]+$",           # hex literals
         r"^[0-9.\-]+$",                # numbers, versions
         r"^[a-f0-9]{40}$", r"^[a-f0-9]{64}$", r"^[a-f0-9]{128}$",  # digests (hashes are not secrets)
         r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$",  # UUIDs alone are identifiers
@@ -609,6 +610,11 @@ GEN_ALLOW = {
         r"^\$", r"^%\(", r"^\{", r"^<", r"^os\.", r"^env\.", r"^process\.env", r"^settings\.", r"^config\.", r"^self\.", r"^this\.",
     ],
     "stopwords": ["token_type", "tokenizer", "password_hash", "secret_name", "secretkeyref", "keyring", "public"],
+    "line_regexes": [
+        r"(?i)(?:next|page|pagination|continuation|marker|cursor|idempotency|client[_\-]?request|csrf|xsrf|sync|change)[_\-]?token",
+        r"(?i)token[_\-]?(?:type|url|uri|endpoint|id|name|count|ttl|expir\w*|length|file|path)['\"]?\s*[:=]",
+        r"(?i)(?:key|secret)[_\-]?(?:id|name|arn|ref|version|length|size|file|path|type|spec)['\"]?\s*[:=]",
+    ],
 }
 rule("generic-secret-assignment", "A high-entropy value assigned to a secret-like name (quoted)", "medium",
      r"""(?i)(?:api[_.\-]?key|apikey|secret|token|passw(?:or)?d|pwd|access[_.\-]?key|auth[_.\-]?key|private[_.\-]?key|client[_.\-]?secret|credential)s?[\w\-]{0,20}['"]?\s{0,3}(?:=|:=|:|=>|\|\|=|\?\?=)\s{0,3}['"\x60](?P<secret>[A-Za-z0-9_\-+/=.~!@#%^&*]{16,128})['"\x60]""",
