@@ -37,7 +37,7 @@ cleanup() {
 trap cleanup EXIT
 
 mkdir -p "$tmp/lower/bin" "$tmp/lower/etc" "$tmp/rw" "$tmp/merged"
-cp "$(command -v true)" "$tmp/lower/bin/true"
+cp "$(type -P true)" "$tmp/lower/bin/true"
 head -c 4096 /dev/urandom > "$tmp/lower/etc/data"
 mount -t tmpfs tmpfs "$tmp/rw"
 mkdir "$tmp/rw/upper" "$tmp/rw/work"

@@ -46,6 +46,27 @@ def config(results, corpus_bytes, stream_bytes):
     return "\n".join(lines)
 
 
+def rbac(results):
+    r = load(results)
+    lines = [
+        "| input | roles | bindings | SAs | load (parse) | resolve | risk analysis | who-can query | findings |",
+        "|---|---|---|---|---|---|---|---|---|",
+    ]
+    for target in ("synthetic", "corpus"):
+        p = r.get(f"phases/{target}")
+        if p:
+            lines.append(
+                f"| {target} | {p['roles']} | {p['bindings']} | {p['service_accounts']} | {p['load_s']*1000:.0f} ms | "
+                f"{p['resolve_s']*1000:.0f} ms | {p['analyze_s']*1000:.0f} ms | {p['who_can_s']*1000:.1f} ms | {p['findings']} |"
+            )
+    lines += ["", "| command (end to end, including parsing) | median wall | peak RSS |", "|---|---|---|"]
+    for label in ("scan-rbac/synthetic", "who-can/synthetic", "scan-rbac/corpus"):
+        row = r.get(label)
+        if row:
+            lines.append(f"| `{row['cmd'].split('/target/release/')[-1]}` | {row['median_s']:.3f} s | {mb(row['peak_rss_bytes'])} |")
+    return "\n".join(lines)
+
+
 def write(doc, name, body):
     text = open(doc).read() if os.path.exists(doc) else "# Benchmarks\n"
     begin, end = f"<!-- bench:{name} -->", f"<!-- /bench:{name} -->"
@@ -62,5 +83,7 @@ if __name__ == "__main__":
     kind = sys.argv[1]
     if kind == "config":
         write(sys.argv[5], "config", config(sys.argv[2], sys.argv[3], sys.argv[4]))
+    elif kind == "rbac":
+        write(sys.argv[3], "rbac", rbac(sys.argv[2]))
     else:
         sys.exit(f"unknown report {kind}")

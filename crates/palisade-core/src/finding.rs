@@ -93,6 +93,21 @@ impl Finding {
         f
     }
 
+    /// A finding with every identity field set at once (one fingerprint
+    /// computation instead of one per `with_*` call).
+    pub fn with_identity(
+        mut self,
+        resource: Option<ResourceRef>,
+        container: Option<String>,
+        field: Option<String>,
+    ) -> Self {
+        self.resource = resource;
+        self.container = container;
+        self.field = field;
+        self.refresh_fingerprint();
+        self
+    }
+
     pub fn with_resource(mut self, resource: Option<ResourceRef>) -> Self {
         self.resource = resource;
         self.refresh_fingerprint();

@@ -76,7 +76,7 @@ struct RawEvent {
     kind: String,
     #[serde(default)]
     api_version: String,
-    #[serde(default)]
+    #[serde(default, rename = "auditID")]
     audit_id: String,
     #[serde(default)]
     stage: String,
@@ -272,7 +272,7 @@ not json
 "#;
         let mut a = AuditLog::default();
         a.read("audit.log", log.as_bytes());
-        assert_eq!(a.requests.len(), 2);
+        assert_eq!(a.requests.len(), 2, "{:#?}", a.requests);
         assert_eq!(a.malformed_count, 2);
         assert_eq!(a.malformed[0].1, 3);
         assert_eq!(a.requests[1].user, "bob");

@@ -2,6 +2,9 @@
 //! `deployments.apps`, `deploy`) resolved to API group and resource without
 //! a cluster's discovery API, from the built-in Kubernetes resources.
 
+use std::collections::HashSet;
+use std::sync::LazyLock;
+
 /// `(resource, group, short names, namespaced)` of the built-in APIs.
 const BUILTIN: &[(&str, &str, &[&str], bool)] = &[
     ("bindings", "", &[], true),
@@ -179,10 +182,14 @@ pub fn resolve(input: &str) -> ResolvedResource {
 
 /// Whether a built-in resource is namespaced (unknown ones are assumed to be).
 pub fn is_namespaced(group: &str, resource: &str) -> bool {
-    BUILTIN
-        .iter()
-        .find(|(r, g, _, _)| *r == resource && *g == group)
-        .is_none_or(|(_, _, _, namespaced)| *namespaced)
+    static CLUSTER_SCOPED: LazyLock<HashSet<(&'static str, &'static str)>> = LazyLock::new(|| {
+        BUILTIN
+            .iter()
+            .filter(|(_, _, _, namespaced)| !namespaced)
+            .map(|(r, g, _, _)| (*g, *r))
+            .collect()
+    });
+    !CLUSTER_SCOPED.contains(&(group, resource))
 }
 
 #[cfg(test)]

@@ -62,9 +62,7 @@ impl Subject {
             message,
             Location::new(Arc::clone(&self.file.path), Some(loc.span)),
         )
-        .with_resource(Some(self.resource.clone()))
-        .with_container(loc.container)
-        .with_field(Some(field));
+        .with_identity(Some(self.resource.clone()), loc.container, Some(field));
         if self
             .ignored
             .iter()

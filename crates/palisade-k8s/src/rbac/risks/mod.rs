@@ -6,9 +6,13 @@
 //! role (with its file and line) and the workloads that run as the service
 //! account, so a reader sees the blast radius at once.
 
+use std::collections::HashMap;
+
+use rayon::prelude::*;
+
 use palisade_core::{Finding, RuleMeta, Severity};
 
-use super::policy::{Grant, Policy, Principal, Request, rule_allows};
+use super::policy::{Grant, Policy, Principal, rule_allows_resource};
 use super::resources::is_namespaced;
 use crate::rules::Described;
 use crate::workload::Loc;
@@ -126,6 +130,8 @@ pub struct RiskCx<'a> {
     /// Grants through bindings that name the principal itself.
     pub grants: &'a [ScopedGrant],
     include_system: bool,
+    /// "; Deployment ns/x runs as it" for the principal, precomputed.
+    runs: &'a str,
     rule: &'static RuleMeta,
     out: &'a mut Vec<Finding>,
 }
@@ -134,19 +140,15 @@ impl<'a> RiskCx<'a> {
     /// The grants allowing `perm`, with the scope they allow it in. A
     /// RoleBinding grant never allows a cluster-scoped resource.
     pub fn allowing(&self, perm: Perm) -> Vec<&'a ScopedGrant> {
-        let (resource, _) = perm.resource.split_once('/').unwrap_or((perm.resource, ""));
+        let (resource, sub) = perm.resource.split_once('/').unwrap_or((perm.resource, ""));
         let namespaced = is_namespaced(perm.group, resource);
         self.grants
             .iter()
             .filter(|(scope, grant)| {
-                if !namespaced && !scope.is_empty() {
-                    return false;
-                }
-                let request = Request::resource(perm.verb, perm.group, perm.resource, scope)
-                    .with_name(perm.name);
-                self.policy
-                    .rule(grant.rule)
-                    .is_some_and(|r| rule_allows(r, &request))
+                (namespaced || scope.is_empty())
+                    && self.policy.rule(grant.rule).is_some_and(|r| {
+                        rule_allows_resource(r, perm.verb, perm.group, resource, sub, perm.name)
+                    })
             })
             .collect()
     }
@@ -180,7 +182,7 @@ impl<'a> RiskCx<'a> {
             format!("in namespace {}", namespaces.join(", "))
         };
         let via = describe_grant(self.policy, &first.1);
-        let runs = self.workloads_text();
+        let runs = self.runs;
         let message = format!("{} can {what} {scope} through {via}{runs}", self.principal);
         let severity = if self.principal.is_system() && !self.include_system {
             Severity::Info
@@ -198,38 +200,39 @@ impl<'a> RiskCx<'a> {
             self.out.push(f);
         }
     }
+}
 
-    /// "; Deployment argocd/argocd-server runs as it" for service accounts.
-    fn workloads_text(&self) -> String {
-        let Principal::ServiceAccount { namespace, name } = self.principal else {
-            return String::new();
-        };
-        let mut workloads: Vec<String> = self
-            .policy
-            .data
-            .workloads
-            .iter()
-            .filter(|w| &w.namespace == namespace && &w.service_account == name)
-            .map(|w| crate::rules::cx::describe(&w.origin.resource))
-            .collect();
-        workloads.sort();
-        workloads.dedup();
-        match workloads.len() {
-            0 => String::new(),
-            1 => format!("; {} runs as it", workloads.join("")),
-            n if n <= 3 => format!("; {} run as it", workloads.join(", ")),
-            n => format!(
-                "; {} and {} more workloads run as it",
-                workloads
-                    .iter()
-                    .take(3)
-                    .cloned()
-                    .collect::<Vec<_>>()
-                    .join(", "),
-                n - 3
-            ),
-        }
+/// "; Deployment argocd/argocd-server runs as it" for each service account
+/// that workloads run as.
+fn workloads_by_account(policy: &Policy) -> HashMap<(String, String), String> {
+    let mut by: HashMap<(String, String), Vec<String>> = HashMap::new();
+    for w in &policy.data.workloads {
+        by.entry((w.namespace.clone(), w.service_account.clone()))
+            .or_default()
+            .push(crate::rules::cx::describe(&w.origin.resource));
     }
+    by.into_iter()
+        .map(|(k, mut workloads)| {
+            workloads.sort();
+            workloads.dedup();
+            let text = match workloads.len() {
+                0 => String::new(),
+                1 => format!("; {} runs as it", workloads.join("")),
+                n if n <= 3 => format!("; {} run as it", workloads.join(", ")),
+                n => format!(
+                    "; {} and {} more workloads run as it",
+                    workloads
+                        .iter()
+                        .take(3)
+                        .cloned()
+                        .collect::<Vec<_>>()
+                        .join(", "),
+                    n - 3
+                ),
+            };
+            (k, text)
+        })
+        .collect()
 }
 
 /// `ClusterRoleBinding argocd-server → ClusterRole argocd-server
@@ -319,28 +322,44 @@ pub fn analyze(
     for rule in rules {
         rule.check_policy(policy, &mut out);
     }
-    for principal in policy.principals() {
-        let grants = policy.direct_grants(&principal);
-        if grants.is_empty() {
-            continue;
-        }
-        // Holding everything cluster-wide subsumes every narrower risk:
-        // report that once instead of twenty times.
-        let everything = super::paths::cluster_admin_grant(policy, &grants).is_some();
-        for rule in rules {
-            if everything && !matches!(rule.meta().code.as_ref(), "RBAC001" | "RBAC018") {
-                continue;
+    let runs_as = workloads_by_account(policy);
+    // Principals are independent: analyse them in parallel, in order.
+    let per_principal: Vec<Vec<Finding>> = policy
+        .principals()
+        .par_iter()
+        .map(|principal| {
+            let mut found = Vec::new();
+            let grants = policy.direct_grants(principal);
+            if grants.is_empty() {
+                return found;
             }
-            let mut cx = RiskCx {
-                policy,
-                principal: &principal,
-                grants: &grants,
-                include_system: options.include_system,
-                rule: rule.meta(),
-                out: &mut out,
+            // Holding everything cluster-wide subsumes every narrower risk:
+            // report that once instead of twenty times.
+            let everything = super::paths::cluster_admin_grant(policy, &grants).is_some();
+            let runs = match principal {
+                Principal::ServiceAccount { namespace, name } => runs_as
+                    .get(&(namespace.clone(), name.clone()))
+                    .map_or("", String::as_str),
+                _ => "",
             };
-            rule.check(&mut cx);
-        }
-    }
+            for rule in rules {
+                if everything && !matches!(rule.meta().code.as_ref(), "RBAC001" | "RBAC018") {
+                    continue;
+                }
+                let mut cx = RiskCx {
+                    policy,
+                    principal,
+                    grants: &grants,
+                    include_system: options.include_system,
+                    runs,
+                    rule: rule.meta(),
+                    out: &mut found,
+                };
+                rule.check(&mut cx);
+            }
+            found
+        })
+        .collect();
+    out.extend(per_principal.into_iter().flatten());
     out
 }
