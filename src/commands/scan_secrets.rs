@@ -46,14 +46,20 @@ pub(crate) fn setup(
     for file in &args.secret_rules {
         builder = builder.add_file(file)?;
     }
-    // Which names belong to secret rules: every rule that could be loaded.
-    let all = RuleSetBuilder::new();
-    let all = args
-        .secret_rules
-        .iter()
-        .try_fold(all, |b, f| b.add_file(f))?
-        .build()?;
-    let is_secret_rule = |s: &String| s != "*" && all.find_rule(s).is_some();
+    // Which names belong to secret rules: every rule that could be loaded
+    // (compiled only when a selection names rules at all).
+    let all = if selection.enable.is_empty() && selection.disable.is_empty() {
+        None
+    } else {
+        Some(
+            args.secret_rules
+                .iter()
+                .try_fold(RuleSetBuilder::new(), |b, f| b.add_file(f))?
+                .build()?,
+        )
+    };
+    let is_secret_rule =
+        |s: &String| s != "*" && all.as_ref().is_some_and(|a| a.find_rule(s).is_some());
     let disabled: Vec<String> = selection
         .disable
         .iter()
