@@ -642,3 +642,17 @@ fn walks_directories_honouring_ignore_files() {
     let report = json_of(&out);
     assert_eq!(report["summary"]["files"], 2);
 }
+
+#[test]
+fn report_snapshots_of_the_example_app() {
+    for format in ["table", "json", "sarif", "junit"] {
+        let out = palisade()
+            .args(["scan", "examples/shop", "--format", format])
+            .assert()
+            .code(1)
+            .get_output()
+            .stdout
+            .clone();
+        insta::assert_snapshot!(format!("example_{format}"), String::from_utf8(out).unwrap());
+    }
+}
