@@ -55,9 +55,11 @@ start_guard() { # $@: extra guard flags
   done
   echo "guard did not start:" >&2; cat "$tmp/guard.err" >&2; exit 1
 }
-stop_guard() {
+stop_guard() { # condition round
   kill -TERM "$guard_pid"; wait "$guard_pid" || true; guard_pid=
   grep -q '"marks_after_shutdown":0' "$tmp/events.jsonl" || { echo "marks not removed" >&2; exit 1; }
+  # The guard's own time per event (from its summary), for this round.
+  python3 -c 'import json,sys; s=[json.loads(l) for l in open(sys.argv[1])][-1]["counters"]["decision_us"]; print(json.dumps({"condition":sys.argv[2],"round":int(sys.argv[3]),"kind":"decision","count":s["count"],"median_us":s["median"],"p99_us":s["p99"],"mean_us":s["mean"]}))' "$tmp/events.jsonl" "$1" "$2" >> "$results"
 }
 
 results=$out/guard.jsonl
@@ -75,8 +77,8 @@ for r in $(seq "$rounds"); do
     c=${conditions[$(( (i + r) % 3 ))]}
     case $c in
       unguarded) measure "$c" "$r" ;;
-      guarded) start_guard; measure "$c" "$r"; stop_guard ;;
-      guarded+interpreters) start_guard --config <(printf 'interpreters: true\n'); measure "$c" "$r"; stop_guard ;;
+      guarded) start_guard; measure "$c" "$r"; stop_guard "$c" "$r" ;;
+      guarded+interpreters) start_guard --config <(printf 'interpreters: true\n'); measure "$c" "$r"; stop_guard "$c" "$r" ;;
     esac
     echo "round $r: $c done" >&2
   done
@@ -110,5 +112,19 @@ for kind in ("exec", "open"):
             added_p = f"{med([p[r] - base_p[r] for r in p]):+.1f} µs"
         label = {"unguarded": "no guard", "guarded": "guard (exec marks)", "guarded+interpreters": "guard + `interpreters: true` (exec and open marks)"}[cond]
         lines.append(f"| {kind} | {label} | {med(m.values()):.1f} µs | {med(p.values()):.1f} µs | {added_m} | {added_p} |")
+lines += [
+    "",
+    "The guard's own time per permission event (reading it to answering it, from its summary counters; the rest of the added latency is the kernel's hand-off and the scheduler):",
+    "",
+    "| condition | events per round | median | p99 |",
+    "|---|---|---|---|",
+]
+for cond in ("guarded", "guarded+interpreters"):
+    m, p, n = get(cond, "decision", "median_us"), get(cond, "decision", "p99_us"), get(cond, "decision", "count")
+    if m:
+        label = {"guarded": "guard (exec marks)", "guarded+interpreters": "guard + `interpreters: true`"}[cond]
+        lines.append(f"| {label} | {int(med(n.values())):,} | {med(m.values()):.1f} µs | {med(p.values()):.1f} µs |")
+load = open("/proc/loadavg").read().split()[:3]
+lines += ["", f"Load average when the run ended: {' '.join(load)} (the machine is shared; exec figures move with it)."]
 write(doc, "guard", "\n".join(lines))
 EOF

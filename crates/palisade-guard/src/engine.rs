@@ -24,7 +24,8 @@ use rustix::fs::{Mode as FileMode, OFlags};
 use crate::GuardError;
 use crate::config::{Decision, Mode, Settings};
 use crate::event::{
-    Access, Counters, ErrorEvent, FileEvent, MountEvent, Sink, StartEvent, SummaryEvent,
+    Access, Counters, DecisionTimes, ErrorEvent, FileEvent, MountEvent, Sink, StartEvent,
+    SummaryEvent,
 };
 use crate::fanotify::{self, Fanotify, OPEN_EXEC_PERM, OPEN_PERM, Q_OVERFLOW, RawEvent};
 use crate::layers::{LayerDirs, Origin};
@@ -117,6 +118,7 @@ pub struct Guard {
     noted: HashSet<(PathBuf, String)>,
     resolver: Resolver,
     counters: Counters,
+    times: DecisionTimes,
     sink: Sink,
     stop_rx: OwnedFd,
     stop: StopHandle,
@@ -194,6 +196,7 @@ impl Guard {
             noted: HashSet::new(),
             resolver: Resolver::default(),
             counters: Counters::default(),
+            times: DecisionTimes::default(),
             sink: Sink::new(out),
             stop_rx,
             stop: StopHandle { tx: Arc::new(tx) },
@@ -281,6 +284,7 @@ impl Guard {
             }
             if !interval.is_zero() && Instant::now() >= next_summary {
                 next_summary = Instant::now() + interval;
+                self.counters.decision_us = self.times.summary();
                 let counters = self.counters.clone();
                 self.emit(&SummaryEvent {
                     time: time::now(),
@@ -316,6 +320,7 @@ impl Guard {
 
     /// Answers one event, whatever happens while deciding it.
     fn handle(&mut self, event: RawEvent) {
+        let started = Instant::now();
         self.counters.events += 1;
         let Some(fd) = event.fd else {
             if event.mask & Q_OVERFLOW != 0 {
@@ -358,6 +363,7 @@ impl Guard {
         {
             self.counters.response_failures += 1;
         }
+        self.times.record(started.elapsed());
         drop(fd);
         match verdict.report {
             Report::None => {}
@@ -724,6 +730,7 @@ impl Guard {
         let after = self.count_marks();
         // Events queued before the flush still need answers.
         let _ = self.drain();
+        self.counters.decision_us = self.times.summary();
         let counters = self.counters.clone();
         self.emit(&SummaryEvent {
             time: time::now(),

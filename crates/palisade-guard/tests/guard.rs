@@ -216,6 +216,10 @@ fn enforce_denies_drift_and_allows_the_image() {
     assert!(c.allowed_image >= 2, "{c:?}");
     assert_eq!(c.errors, 0, "{c:?}");
     assert_eq!(c.mounts_guarded, 1);
+    // Every event was timed, and answered well within a second.
+    let times = c.decision_us.unwrap();
+    assert_eq!(times.count, c.events, "{c:?}");
+    assert!(times.max < 1_000_000.0, "{times:?}");
     // Shutdown removed the marks, and drift runs again.
     assert!(summary.marks_before_shutdown.unwrap() >= 1, "{summary:?}");
     assert_eq!(summary.marks_after_shutdown, Some(0), "{summary:?}");
