@@ -315,7 +315,21 @@ severity = "critical"
 fn config_and_secret_scanners_together_do_not_double_report() {
     let dir = tempfile::tempdir().unwrap();
     project(dir.path());
+    // Hidden YAML stays out of the Kubernetes scan (as without the secret
+    // scanner) but its secrets are found by the file-level pass.
+    fs::create_dir(dir.path().join(".ci")).unwrap();
+    fs::write(
+        dir.path().join(".ci/pod.yaml"),
+        format!("apiVersion: v1\nkind: Pod\nmetadata:\n  name: p\nspec:\n  containers:\n  - name: c\n    image: c\n    securityContext:\n      privileged: true\n    env:\n    - name: T\n      value: {GH}\n"),
+    )
+    .unwrap();
     let (report, _) = scan_json(dir.path(), &["--scanners", "config,secret"]);
+    let hidden: Vec<String> = findings(&report)
+        .iter()
+        .filter(|f| f["location"]["path"] == ".ci/pod.yaml")
+        .map(summary)
+        .collect();
+    assert_eq!(hidden, vec!["SEC040 .ci/pod.yaml:13 -"]);
     let secret_on_yaml: Vec<String> = findings(&report)
         .iter()
         .filter(|f| f["code"].as_str().unwrap().starts_with("SEC"))

@@ -11,7 +11,7 @@ use anyhow::{Context, Result, bail};
 use palisade_core::date::Date;
 use palisade_core::reporter::{self, Format, Options};
 use palisade_core::rule::dedent_doc;
-use palisade_core::source::{self, Input, WalkOptions};
+use palisade_core::source::{self, Input};
 use palisade_core::suppress::{self, Baseline, IgnoreList};
 use palisade_core::{Report, RuleMeta, Scanner, Severity};
 use palisade_k8s::{Engine, Outcome, RuleSelection};
@@ -132,7 +132,7 @@ pub fn run(args: ScanArgs) -> Result<ExitCode> {
         }
     }
 
-    let (inputs, walk_errors) = source::collect(&args.targets, &WalkOptions::default());
+    let (inputs, walk_errors) = scan_secrets::collect(&args.targets, secrets.as_ref());
     if inputs.iter().filter(|i| **i == Input::Stdin).count() > 1 {
         bail!("`-` (stdin) can be given only once");
     }
@@ -177,7 +177,7 @@ pub fn run(args: ScanArgs) -> Result<ExitCode> {
         outcome.errors.push(e);
     }
     if let Some(s) = &secrets {
-        s.scan_rest(&args.targets, args.quiet, args.no_progress, &mut outcome);
+        s.scan_rest(args.quiet, args.no_progress, &mut outcome);
     }
     outcome.findings.extend(engine.finish(&outcome.inventory));
     report.findings = outcome.findings;

@@ -8,13 +8,13 @@
 //! on a line that an object-level finding already covers is dropped, so one
 //! secret in a manifest is reported once, with its object and key.
 
-use std::collections::{BTreeSet, HashSet};
-use std::path::PathBuf;
+use std::collections::HashSet;
+use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
 use anyhow::{Context, Result};
-use palisade_core::Finding;
 use palisade_core::source::{self, Input, WalkOptions, human_bytes};
+use palisade_core::{Finding, InputError};
 use palisade_k8s::{Engine, Outcome, RuleSelection};
 use palisade_secrets::{RuleSet, RuleSetBuilder, ScanOptions, Scanner};
 
@@ -31,6 +31,9 @@ pub(crate) struct SecretScan {
     manifests_scanned: bool,
     /// YAML/JSON files whose text was scanned with the manifests.
     done: Mutex<HashSet<PathBuf>>,
+    /// Files of the walk only the secret scanner reads, and the manifest
+    /// files (read by the file-level pass when the manifest pass could not).
+    rest: Mutex<(Vec<Input>, Vec<Input>)>,
 }
 
 /// Builds the rule set; `None` when `--scanners` does not include
@@ -88,7 +91,70 @@ pub(crate) fn setup(
             .iter()
             .any(|s| matches!(s, ScannerName::Config | ScannerName::Rbac)),
         done: Mutex::new(HashSet::new()),
+        rest: Mutex::new((Vec::new(), Vec::new())),
     }))
+}
+
+/// The inputs of the manifest pass. With the secret scanner the targets are
+/// walked once for every file (hidden ones too, `.git` excepted) and split:
+/// YAML/JSON files outside hidden directories, and files named on the
+/// command line, go to the manifest pass as without it; the secret scanner
+/// keeps the rest for its file-level pass.
+pub(crate) fn collect(
+    targets: &[PathBuf],
+    secrets: Option<&SecretScan>,
+) -> (Vec<Input>, Vec<InputError>) {
+    let defaults = WalkOptions::default();
+    let Some(s) = secrets else {
+        return source::collect(targets, &defaults);
+    };
+    let options = WalkOptions {
+        extensions: Vec::new(),
+        hidden: true,
+        ..WalkOptions::default()
+    };
+    let (all, errors) = source::collect(targets, &options);
+    let mut manifests = Vec::new();
+    let mut rest = Vec::new();
+    for input in all {
+        let Input::File { path, .. } = &input else {
+            manifests.push(input);
+            continue;
+        };
+        let named = targets.iter().any(|t| t == path);
+        if !named && in_git_dir(path) {
+            continue;
+        }
+        let yaml = path.extension().and_then(|e| e.to_str()).is_some_and(|e| {
+            defaults
+                .extensions
+                .iter()
+                .any(|x| x.eq_ignore_ascii_case(e))
+        });
+        if named || (yaml && !hidden_below(path, targets)) {
+            manifests.push(input);
+        } else {
+            rest.push(input);
+        }
+    }
+    if let Ok(mut r) = s.rest.lock() {
+        *r = (rest, manifests.clone());
+    }
+    (manifests, errors)
+}
+
+/// Whether a walked file is inside a hidden directory (or hidden itself)
+/// below the target it was found under.
+fn hidden_below(path: &Path, targets: &[PathBuf]) -> bool {
+    targets
+        .iter()
+        .filter_map(|t| path.strip_prefix(t).ok())
+        .any(|rel| {
+            rel.components().any(|c| {
+                let name = c.as_os_str().to_string_lossy();
+                name.starts_with('.') && name != "." && name != ".."
+            })
+        })
 }
 
 /// The engine with the Kubernetes secrets analyzer plugged in, if the
@@ -186,37 +252,24 @@ impl SecretScan {
     /// Scans every file of the targets that the manifest pass did not
     /// read, in parallel, adding findings, errors and counters to
     /// `outcome`.
-    pub(crate) fn scan_rest(
-        &self,
-        targets: &[PathBuf],
-        quiet: bool,
-        no_progress: bool,
-        outcome: &mut Outcome,
-    ) {
-        let options = WalkOptions {
-            extensions: Vec::new(),
-            hidden: true,
-            ..WalkOptions::default()
-        };
-        let (inputs, errors) = source::collect(targets, &options);
+    pub(crate) fn scan_rest(&self, quiet: bool, no_progress: bool, outcome: &mut Outcome) {
+        let (rest, manifests) = self
+            .rest
+            .lock()
+            .map(|mut r| std::mem::take(&mut *r))
+            .unwrap_or_default();
         let done = self.done.lock().map(|d| d.clone()).unwrap_or_default();
-        let inputs: Vec<Input> = inputs
-            .into_iter()
-            .filter(|i| match i {
-                Input::File { path, .. } => !done.contains(path) && !in_git_dir(i),
-                Input::Stdin => false,
-            })
-            .collect();
+        let mut inputs = rest;
+        inputs.extend(manifests.into_iter().filter(|i| match i {
+            Input::File { path, .. } => !done.contains(path),
+            Input::Stdin => false,
+        }));
+        inputs.sort();
         let bar = progress::files(inputs.len(), 0, !quiet && !no_progress);
         let result = self.scanner.scan_inputs(&inputs, &|| bar.inc(1));
         bar.finish_and_clear();
         outcome.findings.extend(result.findings);
         outcome.errors.extend(result.errors);
-        // Walk errors were already reported by the manifest walk.
-        let known: BTreeSet<String> = outcome.errors.iter().map(|e| e.path.clone()).collect();
-        outcome
-            .errors
-            .extend(errors.into_iter().filter(|e| !known.contains(&e.path)));
         outcome.stats.files += result.files;
         if !quiet {
             if !result.too_large.is_empty() {
@@ -239,9 +292,6 @@ impl SecretScan {
 
 /// Files inside a `.git` directory: the repository's object store, not
 /// the tree (hidden files are walked for `.env` and friends).
-fn in_git_dir(input: &Input) -> bool {
-    match input {
-        Input::File { path, .. } => path.components().any(|c| c.as_os_str() == ".git"),
-        Input::Stdin => false,
-    }
+fn in_git_dir(path: &Path) -> bool {
+    path.components().any(|c| c.as_os_str() == ".git")
 }
