@@ -4,7 +4,9 @@
 # Python standard library + site-packages and ~/.cargo/registry/src.
 # Median of $RUNS runs (default 5) after one warm-up run (so files are in
 # the page cache); peak RSS; findings of each tool (one extra run each).
-# Trivy is slow here; TRIVY_RUNS (default $RUNS) can lower its run count.
+# Trivy is slow here; TRIVY_RUNS (default $RUNS) can lower its run count,
+# and SKIP_TRIVY=1 keeps Trivy's results from the previous run (for
+# re-measuring palisade alone after a change).
 # Writes bench/out/secrets.jsonl and the table in docs/benchmarks.md.
 #
 # usage: bench/secrets.sh     (needs /opt/anchors/trivy, see
@@ -25,7 +27,12 @@ pal=$root/target/release/palisade
 tree_stats=$root/target/release/examples/scan_tree
 
 results=$out/secrets.jsonl
+kept=$(mktemp)
+if [ "${SKIP_TRIVY:-0}" = 1 ] && [ -f "$results" ]; then
+  grep -E '"label": "(findings/)?trivy/' "$results" > "$kept" || true
+fi
 : > "$results"
+cat "$kept" >> "$results"; rm -f "$kept"
 measure() { python3 "$root/bench/measure.py" "$@" | tee -a "$results" >&2; }
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
@@ -46,7 +53,7 @@ PY
   measure "$runs" "palisade/$target" -- "$pal" scan "$path" --scanners secret --format json --output "$tmp/p.json" --fail-on none --quiet --no-progress
   "$pal" scan "$path" --scanners secret --format json --output "$tmp/p.json" --fail-on none --quiet --no-progress || true
   python3 -c 'import json,sys; r=json.load(open(sys.argv[1])); print(json.dumps({"label": "findings/palisade/'"$target"'", "findings": len([f for f in r["findings"] if "suppressed" not in f])}))' "$tmp/p.json" | tee -a "$results" >&2
-  if [ -x "$anchors/trivy" ]; then
+  if [ -x "$anchors/trivy" ] && [ "${SKIP_TRIVY:-0}" != 1 ]; then
     trivy=("$anchors/trivy" fs --scanners secret --skip-db-update --skip-check-update --offline-scan --cache-dir "$tmp/trivy-cache" --format json --output "$tmp/t.json" --quiet "$path")
     measure "$trivy_runs" "trivy/$target" -- "${trivy[@]}"
     python3 -c 'import json,sys; r=json.load(open(sys.argv[1])); print(json.dumps({"label": "findings/trivy/'"$target"'", "findings": sum(len(x.get("Secrets") or []) for x in r.get("Results") or [])}))' "$tmp/t.json" | tee -a "$results" >&2
