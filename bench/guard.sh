@@ -114,7 +114,7 @@ for kind in ("exec", "open"):
         lines.append(f"| {kind} | {label} | {med(m.values()):.1f} µs | {med(p.values()):.1f} µs | {added_m} | {added_p} |")
 lines += [
     "",
-    "The guard's own time per permission event (reading it to answering it, from its summary counters; the rest of the added latency is the kernel's hand-off and the scheduler):",
+    "The guard's own time per permission event (from taking it up to writing the answer, from its summary counters; the rest of the added latency is the kernel's hand-off and the scheduler):",
     "",
     "| condition | events per round | median | p99 |",
     "|---|---|---|---|",

@@ -356,6 +356,10 @@ impl Guard {
                 }
             }
         };
+        // Timed up to the answer, not through it: writing the answer wakes
+        // the waiting process, which may take this CPU before the write
+        // returns, and that wait adds nothing to the exec.
+        self.times.record(started.elapsed());
         if self
             .fan
             .respond(fd.as_fd(), verdict.decision.is_allow())
@@ -363,7 +367,6 @@ impl Guard {
         {
             self.counters.response_failures += 1;
         }
-        self.times.record(started.elapsed());
         drop(fd);
         match verdict.report {
             Report::None => {}

@@ -115,8 +115,8 @@ pub struct Counters {
     /// Event lines that could not be written.
     pub output_errors: u64,
     /// The guard's own time per permission event, from taking it up to
-    /// answering it (µs): what it adds to an exec besides the kernel's
-    /// hand-off and the scheduler.
+    /// writing the answer (µs): what it adds to an exec besides the
+    /// kernel's hand-off and the scheduler.
     pub decision_us: Option<Latency>,
 }
 
