@@ -34,16 +34,19 @@ pub fn skip_reason() -> Option<String> {
     None
 }
 
-/// True when guard tests can run; otherwise prints a visible SKIPPED line
-/// (cargo shows it with the test's output) and returns false.
+/// True when guard tests can run; otherwise prints a SKIPPED line and
+/// returns false. The line is written to stderr directly, not through
+/// `eprintln!`, which the test harness captures (and shows only for
+/// failures): a skip must be seen in a plain `cargo test` run.
 pub fn can_run(test: &str) -> bool {
     match skip_reason() {
         None => true,
         Some(reason) => {
-            eprintln!(
+            use std::io::Write;
+            let _ = writeln!(
+                std::io::stderr().lock(),
                 "SKIPPED {test}: {reason} (guard tests need root and fanotify permission events)"
             );
-            println!("SKIPPED {test}: {reason}");
             false
         }
     }
