@@ -503,3 +503,28 @@ fn guards_do_not_see_each_others_mounts() {
         .collect();
     assert_eq!(mounts, vec![a.merged.display().to_string()]);
 }
+
+#[test]
+fn reads_mounts_and_layers_through_another_process() {
+    if !can_run("reads_mounts_and_layers_through_another_process") {
+        return;
+    }
+    // The DaemonSet's mode (`mount-namespace-pid: 1`): the mount table of
+    // another process and layer paths reached through /proc/<pid>/root.
+    // Here the other process is a child in this mount namespace.
+    let overlay = TestOverlay::new().unwrap();
+    let [new_binary, ..] = plant_drift(&overlay);
+    let mut child = std::process::Command::new("sleep")
+        .arg("60")
+        .spawn()
+        .unwrap();
+    let mut config = guard_config(Mode::Enforce, &overlay);
+    config.mount_namespace_pid = Some(child.id());
+    let guard = Running::start(config);
+    assert!(run(&overlay.path("bin/true")).success());
+    assert!(run(&new_binary).denied());
+    let summary = guard.finish();
+    let _ = child.kill();
+    let _ = child.wait();
+    assert_eq!((summary.counters.denied, summary.counters.errors), (1, 0));
+}
