@@ -37,8 +37,8 @@ impl Subject {
     }
 
     /// A finding of `rule` at `loc`, with inline and annotation suppression
-    /// applied.
-    pub fn finding(&self, rule: &'static RuleMeta, loc: Loc, message: String) -> Finding {
+    /// applied. Rules built at run time (policies) pass their own metadata.
+    pub fn finding(&self, rule: &RuleMeta, loc: Loc, message: String) -> Finding {
         self.finding_with(rule, rule.severity, loc, message)
     }
 
@@ -46,7 +46,7 @@ impl Subject {
     /// default (for rules whose findings differ in impact).
     pub fn finding_with(
         &self,
-        rule: &'static RuleMeta,
+        rule: &RuleMeta,
         severity: Severity,
         loc: Loc,
         message: String,

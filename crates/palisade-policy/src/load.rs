@@ -1,0 +1,241 @@
+//! Loading policies from files: `.rego` modules, YAML/JSON holding
+//! ValidatingAdmissionPolicies and bindings (and the params or Namespaces
+//! they need), and `--data` documents. Also the discovery of VAPs, params
+//! and Namespaces among the scanned inputs.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use palisade_core::source::{self, Input, WalkOptions};
+use palisade_k8s::object::{Object, SourceFile};
+use palisade_k8s::yaml::{Limits, parse_stream};
+use serde_json::Value;
+
+use crate::error::{LoadErrors, PolicyError};
+use crate::rego::{PolicyFile, RegoOptions, RegoSet};
+use crate::vap::{VapOptions, VapSet};
+use crate::PolicySet;
+
+/// How policies are loaded.
+#[derive(Debug, Clone)]
+pub struct LoadOptions {
+    pub rego: RegoOptions,
+    pub vap: VapOptions,
+    /// Largest policy or data file read.
+    pub max_file_size: u64,
+    pub limits: Limits,
+}
+
+impl Default for LoadOptions {
+    fn default() -> Self {
+        LoadOptions {
+            rego: RegoOptions::default(),
+            vap: VapOptions::default(),
+            max_file_size: 16 * 1024 * 1024,
+            limits: Limits::default(),
+        }
+    }
+}
+
+/// Loads the policies in `paths` (files or directories) with the data
+/// documents in `data`. Rego is compiled and VAPs are read; call
+/// [`PolicySet::link`] once VAPs from the scanned inputs are added too.
+pub fn load(
+    paths: &[PathBuf],
+    data: &[PathBuf],
+    options: &LoadOptions,
+) -> Result<PolicySet, LoadErrors> {
+    let walk = WalkOptions {
+        extensions: vec!["rego".into(), "yaml".into(), "yml".into(), "json".into()],
+        ..WalkOptions::default()
+    };
+    let (inputs, walk_errors) = source::collect(paths, &walk);
+    let mut errors: Vec<PolicyError> = walk_errors
+        .into_iter()
+        .map(|e| PolicyError::new(e.path, e.span, e.message))
+        .collect();
+    let mut rego_files = Vec::new();
+    let mut set = PolicySet {
+        rego: None,
+        vap: VapSet::new(options.vap.clone()),
+    };
+    let mut context_objects = Vec::new();
+    for input in inputs.iter().filter(|i| !matches!(i, Input::Stdin)) {
+        let path = input.display().to_string();
+        let text = match source::read_text(input, options.max_file_size) {
+            Ok(t) => t,
+            Err(e) => {
+                errors.push(PolicyError::new(e.path, e.span, e.message));
+                continue;
+            }
+        };
+        if path.ends_with(".rego") {
+            rego_files.push(PolicyFile { path, text });
+            continue;
+        }
+        let (mut objects, mut errs) = policy_objects(&mut set.vap, &path, &text, &options.limits);
+        errors.append(&mut errs);
+        context_objects.append(&mut objects);
+    }
+    for obj in context_objects {
+        set.vap.add_context_object(obj);
+    }
+    let mut documents = Vec::new();
+    for path in data {
+        match read_data(path, options) {
+            Ok(mut d) => documents.append(&mut d),
+            Err(mut e) => errors.append(&mut e),
+        }
+    }
+    if !rego_files.is_empty() {
+        match RegoSet::load(&rego_files, &documents, &options.rego) {
+            Ok(r) => set.rego = Some(r),
+            Err(LoadErrors(mut e)) => errors.append(&mut e),
+        }
+    } else if !documents.is_empty() && errors.is_empty() {
+        errors.push(PolicyError::new(
+            "--data",
+            None,
+            "data documents were given but no .rego policy uses them",
+        ));
+    }
+    if errors.is_empty() {
+        Ok(set)
+    } else {
+        errors.sort_by(|a, b| (&a.path, a.span).cmp(&(&b.path, b.span)));
+        errors.dedup();
+        Err(LoadErrors(errors))
+    }
+}
+
+/// Adds the VAPs and bindings of a policy file; returns its other objects
+/// (params, Namespaces shipped with the policies).
+fn policy_objects(
+    vap: &mut VapSet,
+    path: &str,
+    text: &str,
+    limits: &Limits,
+) -> (Vec<Value>, Vec<PolicyError>) {
+    let mut others = Vec::new();
+    let mut errors = Vec::new();
+    let mut policy_errors = Vec::new();
+    for_each_object(path, text, limits, &mut errors, |obj| {
+        match vap.add_object(path, &obj.api_version, &obj.kind, &obj.root, obj.anchor()) {
+            Ok(true) => {}
+            Ok(false) => others.push(obj.root.to_json()),
+            Err(mut e) => policy_errors.append(&mut e),
+        }
+    });
+    errors.append(&mut policy_errors);
+    (others, errors)
+}
+
+fn for_each_object(
+    path: &str,
+    text: &str,
+    limits: &Limits,
+    errors: &mut Vec<PolicyError>,
+    mut f: impl FnMut(&Object),
+) {
+    let file = Arc::new(SourceFile::new(path, ""));
+    let yaml_errors = parse_stream(text, limits, 0, |doc| {
+        let Some(root) = doc.root else { return };
+        for obj in Object::extract(root, &file, doc.index).objects {
+            f(&obj);
+        }
+    });
+    errors.extend(
+        yaml_errors
+            .into_iter()
+            .map(|e| PolicyError::new(path, Some(e.span), e.message)),
+    );
+}
+
+/// Reads a `--data` file: JSON or YAML (each document of a stream is merged
+/// into `data`, as Conftest does).
+fn read_data(path: &PathBuf, options: &LoadOptions) -> Result<Vec<Value>, Vec<PolicyError>> {
+    let display = path.display().to_string();
+    let input = Input::File {
+        path: path.clone(),
+        display: display.clone().into(),
+    };
+    let text = source::read_text(&input, options.max_file_size)
+        .map_err(|e| vec![PolicyError::new(e.path, e.span, e.message)])?;
+    let mut docs = Vec::new();
+    let errors = parse_stream(&text, &options.limits, 0, |doc| {
+        if let Some(root) = doc.root {
+            docs.push(root.to_json());
+        }
+    });
+    if !errors.is_empty() {
+        return Err(errors
+            .into_iter()
+            .map(|e| PolicyError::new(&display, Some(e.span), e.message))
+            .collect());
+    }
+    for d in &docs {
+        if !d.is_object() {
+            return Err(vec![PolicyError::new(
+                &display,
+                None,
+                "a data document must be a mapping (its keys are added under `data`)",
+            )]);
+        }
+    }
+    Ok(docs)
+}
+
+impl PolicySet {
+    /// Adds the ValidatingAdmissionPolicies and bindings of one scanned
+    /// input. Only texts that name them are parsed.
+    pub fn discover_policies(
+        &mut self,
+        path: &str,
+        text: &str,
+        limits: &Limits,
+    ) -> Vec<PolicyError> {
+        if memchr::memmem::find(text.as_bytes(), b"ValidatingAdmissionPolicy").is_none() {
+            return Vec::new();
+        }
+        // Syntax errors of the input are the scan's to report.
+        let mut yaml_errors = Vec::new();
+        let mut errors = Vec::new();
+        let vap = &mut self.vap;
+        for_each_object(path, text, limits, &mut yaml_errors, |obj| {
+            if let Err(mut e) =
+                vap.add_object(path, &obj.api_version, &obj.kind, &obj.root, obj.anchor())
+            {
+                errors.append(&mut e);
+            }
+        });
+        errors
+    }
+
+    /// Resolves bindings (once every policy object is added) and returns
+    /// the kinds of objects the evaluation needs from the inputs.
+    pub fn link(&mut self) -> Vec<String> {
+        self.vap.link();
+        self.vap.wanted_kinds()
+    }
+
+    /// Records the Namespaces and params of one scanned input (the kinds
+    /// [`PolicySet::link`] returned). Only texts naming a kind are parsed.
+    pub fn discover_context(&mut self, path: &str, text: &str, kinds: &[String], limits: &Limits) {
+        if !kinds
+            .iter()
+            .any(|k| memchr::memmem::find(text.as_bytes(), k.as_bytes()).is_some())
+        {
+            return;
+        }
+        let mut errors = Vec::new();
+        let mut found = Vec::new();
+        for_each_object(path, text, limits, &mut errors, |obj| {
+            if kinds.contains(&obj.kind) {
+                found.push(obj.root.to_json());
+            }
+        });
+        for obj in found {
+            self.vap.add_context_object(obj);
+        }
+    }
+}

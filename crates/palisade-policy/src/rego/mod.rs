@@ -1,0 +1,673 @@
+//! Conftest-style Rego policies, evaluated with regorus.
+//!
+//! Loading parses every module (Rego v1 first, v0 when that fails, as
+//! Conftest policies come in both), reads `# METADATA` annotations, adds the
+//! `--data` documents, prepares the engine once and checks every function
+//! call against the modules and the built-ins compiled in. The prepared
+//! engine is then shared: each evaluation clones it (the modules, data and
+//! schedule are reference counted) and sets `input`, so any number of
+//! threads evaluate objects at once.
+
+mod ast;
+pub mod metadata;
+pub mod testing;
+
+use std::borrow::Cow;
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::num::NonZeroU32;
+use std::sync::Arc;
+use std::time::Duration;
+
+use palisade_core::{Framework, Reference, RuleMeta, Scanner, Severity};
+use regorus::utils::limits::ExecutionTimerConfig;
+use serde::Deserialize as _;
+use serde_json::Value;
+
+use crate::error::{LoadErrors, PolicyError};
+use crate::violation::{Action, Violation};
+use ast::ModuleOutline;
+use metadata::{Annotation, FileAnnotations};
+
+/// How Rego policies are loaded and run.
+#[derive(Debug, Clone)]
+pub struct RegoOptions {
+    /// Packages whose rules are applied (`main` by default, as Conftest);
+    /// `*` applies every package.
+    pub namespaces: Vec<String>,
+    /// Wall-clock budget of one object's evaluation of all rules.
+    pub time_limit: Duration,
+}
+
+impl Default for RegoOptions {
+    fn default() -> Self {
+        RegoOptions {
+            namespaces: vec!["main".into()],
+            time_limit: Duration::from_secs(2),
+        }
+    }
+}
+
+/// A policy file's text and how findings name it.
+#[derive(Debug, Clone)]
+pub struct PolicyFile {
+    pub path: String,
+    pub text: String,
+}
+
+/// The kind of a Conftest rule, from its name.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum RuleKind {
+    Deny,
+    Violation,
+    Warn,
+}
+
+impl RuleKind {
+    /// `deny`, `deny_x`, `violation…`, `warn…` (as Conftest matches them).
+    fn of(name: &str) -> Option<(RuleKind, &str)> {
+        for (prefix, kind) in [
+            ("deny", RuleKind::Deny),
+            ("violation", RuleKind::Violation),
+            ("warn", RuleKind::Warn),
+        ] {
+            if let Some(rest) = name.strip_prefix(prefix) {
+                if rest.is_empty() {
+                    return Some((kind, ""));
+                }
+                if let Some(suffix) = rest.strip_prefix('_')
+                    && !suffix.is_empty()
+                {
+                    return Some((kind, suffix));
+                }
+            }
+        }
+        None
+    }
+
+    fn action(self) -> Action {
+        match self {
+            RuleKind::Deny | RuleKind::Violation => Action::Deny,
+            RuleKind::Warn => Action::Warn,
+        }
+    }
+}
+
+/// One Conftest rule (all definitions of one name in one package).
+#[derive(Debug, Clone)]
+pub struct ConftestRule {
+    /// `data.main.deny_privileged`.
+    pub path: String,
+    pub package: String,
+    pub name: String,
+    pub kind: RuleKind,
+    /// The name after `deny_`/`warn_`/`violation_` (empty for `deny`), as
+    /// `exception` rules name it.
+    pub suffix: String,
+    pub meta: Arc<RuleMeta>,
+}
+
+/// A compiled set of Rego modules, shareable between threads.
+#[derive(Debug, Clone)]
+pub struct RegoSet {
+    engine: regorus::Engine,
+    rules: Vec<ConftestRule>,
+    /// `data.<pkg>.exception` for packages that define one.
+    exceptions: Vec<String>,
+    outlines: Vec<ModuleOutline>,
+}
+
+/// Functions that regorus has but Palisade leaves out on purpose.
+const EXCLUDED: &[(&str, &str)] = &[
+    ("http.send", "policies run offline: no network access"),
+    ("net.lookup_ip_addr", "policies run offline: no network access"),
+    ("opa.runtime", "policies cannot read the environment"),
+    ("uuid.rfc4122", "results must be deterministic"),
+    ("json.match_schema", "JSON Schema built-ins are not compiled in"),
+    ("json.verify_schema", "JSON Schema built-ins are not compiled in"),
+];
+
+impl RegoSet {
+    /// Parses, compiles and checks `files` with `data`. Every problem is
+    /// reported, with its file, line and column.
+    pub fn load(
+        files: &[PolicyFile],
+        data: &[Value],
+        options: &RegoOptions,
+    ) -> Result<RegoSet, LoadErrors> {
+        crate::count_compilation();
+        let mut errors = Vec::new();
+        let mut engine = regorus::Engine::new();
+        let mut annotations: Vec<(String, FileAnnotations)> = Vec::new();
+        for file in files {
+            match metadata::parse(&file.path, &file.text) {
+                Ok(a) => annotations.push((file.path.clone(), a)),
+                Err(e) => errors.push(e),
+            }
+            if let Err(e) = add_module(&mut engine, file) {
+                errors.push(e);
+            }
+        }
+        for d in data {
+            match regorus::Value::deserialize(d) {
+                Ok(v) => {
+                    if let Err(e) = engine.add_data(v) {
+                        errors.push(PolicyError::new("--data", None, e.to_string()));
+                    }
+                }
+                Err(e) => errors.push(PolicyError::new("--data", None, e.to_string())),
+            }
+        }
+        if !errors.is_empty() {
+            return Err(LoadErrors(errors));
+        }
+        // OPA's default: a built-in that fails makes its expression
+        // undefined instead of failing the whole query.
+        engine.set_strict_builtin_errors(false);
+        engine.set_gather_prints(true);
+        engine.set_execution_timer_config(ExecutionTimerConfig {
+            limit: options.time_limit,
+            check_interval: NonZeroU32::MIN.saturating_add(31),
+        });
+        if let Err(e) = engine.eval_query("true".into(), false) {
+            return Err(LoadErrors(vec![PolicyError::from_regorus(
+                files.first().map_or("<policy>", |f| f.path.as_str()),
+                &e,
+            )]));
+        }
+        let outlines = match engine.get_ast_as_json() {
+            Ok(json) => ast::outlines(&json),
+            Err(e) => {
+                return Err(LoadErrors(vec![PolicyError::new(
+                    "<policy>",
+                    None,
+                    e.to_string(),
+                )]));
+            }
+        };
+        check_calls(&outlines, &mut errors);
+        let (rules, exceptions) = match conftest_rules(&outlines, &annotations, options) {
+            Ok(r) => r,
+            Err(mut e) => {
+                errors.append(&mut e);
+                (Vec::new(), Vec::new())
+            }
+        };
+        if !errors.is_empty() {
+            errors.sort_by(|a, b| (&a.path, a.span).cmp(&(&b.path, b.span)));
+            errors.dedup();
+            return Err(LoadErrors(errors));
+        }
+        Ok(RegoSet {
+            engine,
+            rules,
+            exceptions,
+            outlines,
+        })
+    }
+
+    /// The Conftest rules that are applied, sorted by package and name.
+    pub fn rules(&self) -> &[ConftestRule] {
+        &self.rules
+    }
+
+    /// Metadata of every applied rule.
+    pub fn metas(&self) -> impl Iterator<Item = &Arc<RuleMeta>> {
+        self.rules.iter().map(|r| &r.meta)
+    }
+
+    /// Evaluates every applied rule with `input`. Violations come in rule
+    /// order; a rule that fails to evaluate adds an error and the others
+    /// still run.
+    pub fn evaluate(&self, input: &Value) -> (Vec<Violation>, Vec<PolicyError>) {
+        let mut violations = Vec::new();
+        let mut errors = Vec::new();
+        if self.rules.is_empty() {
+            return (violations, errors);
+        }
+        let input = match regorus::Value::deserialize(input) {
+            Ok(v) => v,
+            Err(e) => {
+                errors.push(PolicyError::new("<input>", None, e.to_string()));
+                return (violations, errors);
+            }
+        };
+        let mut engine = self.engine.clone();
+        engine.set_input(input);
+        let mut excepted: BTreeMap<&str, BTreeSet<String>> = BTreeMap::new();
+        for path in &self.exceptions {
+            match engine.eval_rule(path.clone()) {
+                Ok(v) => {
+                    let package = path.rsplit_once('.').map_or("", |(p, _)| p);
+                    excepted
+                        .entry(package)
+                        .or_default()
+                        .extend(exception_names(&v));
+                }
+                Err(e) => errors.push(self.runtime_error(path, &e)),
+            }
+        }
+        for rule in &self.rules {
+            let value = match engine.eval_rule(rule.path.clone()) {
+                Ok(v) => v,
+                Err(e) => {
+                    errors.push(self.runtime_error(&rule.path, &e));
+                    continue;
+                }
+            };
+            let exception = excepted
+                .get(rule.package.as_str())
+                .filter(|names| names.contains(&rule.suffix))
+                .map(|_| format!("Conftest `exception` rule in package {}", rule.package));
+            for item in results(&value) {
+                let mut v = violation(rule, item);
+                v.exception = exception.clone();
+                violations.push(v);
+            }
+        }
+        (violations, errors)
+    }
+
+    /// An evaluation error, located in the policy when regorus knows where.
+    fn runtime_error(&self, rule_path: &str, e: &dyn std::fmt::Display) -> PolicyError {
+        let fallback = self
+            .outlines
+            .iter()
+            .find(|o| rule_path.starts_with(&format!("{}.", o.package)))
+            .map_or("<policy>", |o| o.source.as_str());
+        let mut err = PolicyError::from_regorus(fallback, e);
+        if err.message.contains("time limit") {
+            err.message = format!(
+                "evaluating {rule_path} took longer than the time limit; the policy loops over too much data ({})",
+                err.message
+            );
+        } else {
+            err.message = format!("evaluating {rule_path}: {}", err.message);
+        }
+        err
+    }
+
+    pub(crate) fn engine(&self) -> &regorus::Engine {
+        &self.engine
+    }
+
+    pub(crate) fn outlines(&self) -> &[ModuleOutline] {
+        &self.outlines
+    }
+}
+
+/// Adds one module: as Rego v1, else as v0. When both fail, the error of
+/// the parse that went further is the one reported.
+fn add_module(engine: &mut regorus::Engine, file: &PolicyFile) -> Result<(), PolicyError> {
+    engine.set_rego_v0(false);
+    let v1 = match engine.add_policy(file.path.clone(), file.text.clone()) {
+        Ok(_) => return Ok(()),
+        Err(e) => PolicyError::from_regorus(&file.path, &e),
+    };
+    engine.set_rego_v0(true);
+    let result = engine.add_policy(file.path.clone(), file.text.clone());
+    engine.set_rego_v0(false);
+    match result {
+        Ok(_) => Ok(()),
+        Err(e) => {
+            let v0 = PolicyError::from_regorus(&file.path, &e);
+            Err(if v0.span > v1.span { v0 } else { v1 })
+        }
+    }
+}
+
+/// Whether `name` is a built-in compiled into regorus: calling it with no
+/// argument fails on its arity, not on its name.
+fn is_builtin(name: &str, cache: &mut HashMap<String, bool>) -> bool {
+    if let Some(known) = cache.get(name) {
+        return *known;
+    }
+    let mut probe = regorus::Engine::new();
+    let known = match probe.eval_query(format!("{name}()"), false) {
+        Ok(_) => true,
+        Err(e) => !e.to_string().contains("could not find function"),
+    };
+    cache.insert(name.to_string(), known);
+    known
+}
+
+/// Reports every call to a function that neither the modules nor the
+/// built-ins define.
+fn check_calls(outlines: &[ModuleOutline], errors: &mut Vec<PolicyError>) {
+    let functions: BTreeSet<String> = outlines
+        .iter()
+        .flat_map(|o| {
+            o.rules
+                .iter()
+                .filter(|r| r.function)
+                .map(move |r| format!("{}.{}", o.package, r.name))
+        })
+        .collect();
+    let mut cache = HashMap::new();
+    for o in outlines {
+        for call in &o.calls {
+            let first = call.path.split('.').next().unwrap_or_default();
+            let rest = call.path.get(first.len()..).unwrap_or_default();
+            let resolved = if first == "data" {
+                Some(call.path.clone())
+            } else if let Some((_, full)) = o.imports.iter().find(|(alias, _)| alias == first) {
+                Some(format!("{full}{rest}"))
+            } else {
+                None
+            };
+            let known = match &resolved {
+                Some(p) if p.starts_with("data.") => functions.contains(p),
+                Some(p) => is_builtin(p, &mut cache),
+                None => {
+                    call.path == "print"
+                        || functions.contains(&format!("{}.{}", o.package, call.path))
+                        || is_builtin(&call.path, &mut cache)
+                }
+            };
+            if known {
+                continue;
+            }
+            let why = EXCLUDED
+                .iter()
+                .find(|(n, _)| *n == call.path)
+                .map(|(_, why)| format!(" ({why})"))
+                .unwrap_or_default();
+            let what = if resolved.as_deref().is_some_and(|p| p.starts_with("data.")) {
+                "unknown function"
+            } else {
+                "unknown or unsupported built-in function"
+            };
+            errors.push(PolicyError::at(
+                &o.source,
+                call.line,
+                call.column,
+                format!("{what} `{}`{why}", call.path),
+            ));
+        }
+    }
+}
+
+/// The Conftest rules of the selected packages, with their metadata, and
+/// the packages' `exception` rules.
+fn conftest_rules(
+    outlines: &[ModuleOutline],
+    annotations: &[(String, FileAnnotations)],
+    options: &RegoOptions,
+) -> Result<(Vec<ConftestRule>, Vec<String>), Vec<PolicyError>> {
+    let selected = |package: &str| {
+        let short = package.strip_prefix("data.").unwrap_or(package);
+        options
+            .namespaces
+            .iter()
+            .any(|n| n == "*" || n == short || n.strip_prefix("data.") == Some(short))
+    };
+    let annotations_of = |source: &str| {
+        annotations
+            .iter()
+            .find(|(p, _)| p == source)
+            .map(|(_, a)| a)
+    };
+    let mut errors = Vec::new();
+    let mut found: BTreeMap<String, ConftestRule> = BTreeMap::new();
+    let mut exceptions = BTreeSet::new();
+    for o in outlines.iter().filter(|o| selected(&o.package)) {
+        let package_ann = outlines
+            .iter()
+            .filter(|x| x.package == o.package)
+            .find_map(|x| annotations_of(&x.source).and_then(|a| a.package.as_ref()));
+        for r in o.rules.iter().filter(|r| !r.function) {
+            if r.name == "exception" {
+                exceptions.insert(format!("{}.exception", o.package));
+                continue;
+            }
+            let Some((kind, suffix)) = RuleKind::of(&r.name) else {
+                continue;
+            };
+            let path = format!("{}.{}", o.package, r.name);
+            if found.contains_key(&path) {
+                continue;
+            }
+            let rule_ann = outlines
+                .iter()
+                .filter(|x| x.package == o.package)
+                .find_map(|x| annotations_of(&x.source).and_then(|a| a.rules.get(&r.name)));
+            match rule_meta(&o.package, &r.name, kind, rule_ann, package_ann, &o.source) {
+                Ok(meta) => {
+                    found.insert(
+                        path.clone(),
+                        ConftestRule {
+                            path,
+                            package: o.package.clone(),
+                            name: r.name.clone(),
+                            kind,
+                            suffix: suffix.to_string(),
+                            meta: Arc::new(meta),
+                        },
+                    );
+                }
+                Err(e) => errors.push(e),
+            }
+        }
+    }
+    if !errors.is_empty() {
+        return Err(errors);
+    }
+    Ok((found.into_values().collect(), exceptions.into_iter().collect()))
+}
+
+/// Metadata from the rule's annotation, else its package's, else defaults.
+fn rule_meta(
+    package: &str,
+    name: &str,
+    kind: RuleKind,
+    rule: Option<&Annotation>,
+    pkg: Option<&Annotation>,
+    source: &str,
+) -> Result<RuleMeta, PolicyError> {
+    let short_pkg = package.strip_prefix("data.").unwrap_or(package);
+    let custom = |key: &str| {
+        rule.and_then(|a| a.custom_str(key))
+            .or_else(|| pkg.and_then(|a| a.custom_str(key)))
+    };
+    let code = custom("id")
+        .map(str::to_string)
+        .unwrap_or_else(|| format!("{short_pkg}.{name}"));
+    let severity = match custom("severity") {
+        Some(s) => s.parse::<Severity>().map_err(|e| {
+            let line = rule.or(pkg).map_or(1, |a| a.line);
+            PolicyError::at(source, line, 1, format!("invalid METADATA custom.severity: {e}"))
+        })?,
+        None => kind.action().default_severity(),
+    };
+    let title = rule
+        .and_then(|a| a.title.clone())
+        .or_else(|| pkg.and_then(|a| a.title.clone()))
+        .unwrap_or_else(|| format!("Rego rule {short_pkg}.{name}"));
+    let description = rule
+        .and_then(|a| a.description.clone())
+        .or_else(|| pkg.and_then(|a| a.description.clone()))
+        .unwrap_or_default();
+    let related: Vec<String> = rule
+        .map(|a| a.related.clone())
+        .filter(|r| !r.is_empty())
+        .or_else(|| pkg.map(|a| a.related.clone()))
+        .unwrap_or_default();
+    let fix = custom("recommended_action")
+        .or_else(|| custom("fix"))
+        .unwrap_or_default()
+        .to_string();
+    let rule_name = custom("short_code")
+        .or_else(|| custom("name"))
+        .map(str::to_string)
+        .unwrap_or_else(|| code.to_ascii_lowercase());
+    let mut doc = format!("Rego rule `{short_pkg}.{name}` from `{source}`.\n");
+    if !description.is_empty() {
+        doc.push('\n');
+        doc.push_str(&description);
+        doc.push('\n');
+    }
+    if !related.is_empty() {
+        doc.push_str("\n## References\n");
+        for r in &related {
+            doc.push_str(&format!("- {r}\n"));
+        }
+    }
+    Ok(RuleMeta {
+        code: Cow::Owned(code),
+        name: Cow::Owned(rule_name),
+        title: Cow::Owned(title),
+        severity,
+        scanner: Scanner::Policy,
+        references: Cow::Owned(
+            related
+                .into_iter()
+                .map(|id| Reference {
+                    framework: Framework::Url,
+                    id: Cow::Owned(id),
+                })
+                .collect(),
+        ),
+        fix: Cow::Owned(fix),
+        doc: Cow::Owned(doc),
+    })
+}
+
+/// The messages of a rule's value: each item of a set or array, a string,
+/// an object, or `true` for a boolean rule.
+fn results(value: &regorus::Value) -> Vec<Value> {
+    match value {
+        regorus::Value::Undefined | regorus::Value::Null | regorus::Value::Bool(false) => {
+            Vec::new()
+        }
+        regorus::Value::Set(items) => items.iter().filter_map(to_json).collect(),
+        regorus::Value::Array(items) => items.iter().filter_map(to_json).collect(),
+        regorus::Value::Object(o) if o.is_empty() => Vec::new(),
+        other => to_json(other).into_iter().collect(),
+    }
+}
+
+fn to_json(v: &regorus::Value) -> Option<Value> {
+    serde_json::to_value(v).ok()
+}
+
+/// The rule names an `exception` rule's value lists.
+fn exception_names(v: &regorus::Value) -> Vec<String> {
+    let mut out = Vec::new();
+    for item in results(v) {
+        match item {
+            Value::String(s) => out.push(s),
+            Value::Array(names) => out.extend(
+                names
+                    .into_iter()
+                    .filter_map(|n| n.as_str().map(str::to_string)),
+            ),
+            _ => {}
+        }
+    }
+    out
+}
+
+fn violation(rule: &ConftestRule, item: Value) -> Violation {
+    let mut severity = rule.meta.severity;
+    let mut pointer = None;
+    let message = match item {
+        Value::String(s) => s,
+        Value::Bool(true) => rule.meta.title.to_string(),
+        Value::Object(o) => {
+            if let Some(s) = o
+                .get("severity")
+                .and_then(Value::as_str)
+                .and_then(|s| s.parse::<Severity>().ok())
+            {
+                severity = s;
+            }
+            pointer = ["field", "path", "pointer"]
+                .iter()
+                .find_map(|k| o.get(*k))
+                .and_then(to_pointer);
+            o.get("msg")
+                .or_else(|| o.get("message"))
+                .and_then(Value::as_str)
+                .map(str::to_string)
+                .unwrap_or_else(|| Value::Object(o).to_string())
+        }
+        other => other.to_string(),
+    };
+    Violation {
+        rule: Arc::clone(&rule.meta),
+        severity,
+        action: rule.kind.action(),
+        message,
+        pointer,
+        exception: None,
+    }
+}
+
+/// A JSON pointer from what a policy wrote: a pointer (`/spec/replicas`),
+/// a dotted path (`spec.containers[0].image`) or an array of keys.
+pub fn to_pointer(v: &Value) -> Option<String> {
+    match v {
+        Value::String(s) if s.starts_with('/') => Some(s.clone()),
+        Value::String(s) if s.is_empty() => None,
+        Value::String(s) => {
+            let mut out = String::new();
+            for part in s.split('.') {
+                let (key, indexes) = part.split_once('[').map_or((part, ""), |(k, i)| (k, i));
+                if !key.is_empty() {
+                    out.push('/');
+                    out.push_str(&palisade_k8s::yaml::escape_pointer_token(key));
+                }
+                for index in indexes.split('[') {
+                    let index = index.trim_end_matches(']');
+                    if !index.is_empty() {
+                        out.push('/');
+                        out.push_str(index.trim_matches(['"', '\'']));
+                    }
+                }
+            }
+            Some(out)
+        }
+        Value::Array(parts) => {
+            let mut out = String::new();
+            for p in parts {
+                out.push('/');
+                match p {
+                    Value::String(s) => out.push_str(&palisade_k8s::yaml::escape_pointer_token(s)),
+                    Value::Number(n) => out.push_str(&n.to_string()),
+                    _ => return None,
+                }
+            }
+            Some(out)
+        }
+        _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_conftest_rules() {
+        assert_eq!(RuleKind::of("deny"), Some((RuleKind::Deny, "")));
+        assert_eq!(RuleKind::of("warn_latest"), Some((RuleKind::Warn, "latest")));
+        assert_eq!(RuleKind::of("violation_x_y"), Some((RuleKind::Violation, "x_y")));
+        assert_eq!(RuleKind::of("denyall"), None);
+        assert_eq!(RuleKind::of("deny_"), None);
+        assert_eq!(RuleKind::of("allow"), None);
+    }
+
+    #[test]
+    fn converts_paths_to_pointers() {
+        let p = |v: Value| to_pointer(&v);
+        assert_eq!(p(serde_json::json!("/spec/replicas")).as_deref(), Some("/spec/replicas"));
+        assert_eq!(
+            p(serde_json::json!("spec.template.spec.containers[0].image")).as_deref(),
+            Some("/spec/template/spec/containers/0/image")
+        );
+        assert_eq!(
+            p(serde_json::json!(["metadata", "labels", "app.kubernetes.io/name"])).as_deref(),
+            Some("/metadata/labels/app.kubernetes.io~1name")
+        );
+        assert_eq!(p(serde_json::json!(3)), None);
+    }
+}
