@@ -216,7 +216,11 @@ pub fn run(args: ScanArgs) -> Result<ExitCode> {
         let _ = stderr.write_all(text.as_bytes());
     }
     if report.errors.is_empty() && report.stats.files == 0 && !args.quiet {
-        diagnostics::warn("no YAML or JSON files found in the given targets");
+        diagnostics::warn(if secrets.is_some() {
+            "no files to scan in the given targets"
+        } else {
+            "no YAML or JSON files found in the given targets"
+        });
     }
 
     Ok(if !report.errors.is_empty() && !args.skip_invalid {

@@ -277,7 +277,7 @@ impl SecretScan {
                     "secret scan: skipped {} file(s) larger than {} (raise with --max-file-size): {}",
                     result.too_large.len(),
                     human_bytes(self.scanner.options().max_file_size),
-                    result.too_large.join(", ")
+                    list_some(&result.too_large)
                 ));
             }
             if result.binary_skipped > 0 && std::env::var_os("PALISADE_VERBOSE").is_some() {
@@ -294,4 +294,19 @@ impl SecretScan {
 /// the tree (hidden files are walked for `.env` and friends).
 fn in_git_dir(path: &Path) -> bool {
     path.components().any(|c| c.as_os_str() == ".git")
+}
+
+/// The first few names of a list, and how many more there are.
+fn list_some(names: &[String]) -> String {
+    const SHOWN: usize = 5;
+    let mut out = names
+        .iter()
+        .take(SHOWN)
+        .cloned()
+        .collect::<Vec<_>>()
+        .join(", ");
+    if names.len() > SHOWN {
+        out.push_str(&format!(" and {} more", names.len() - SHOWN));
+    }
+    out
 }
