@@ -31,6 +31,9 @@ pub enum Command {
     /// paths, least privilege from audit logs.
     #[command(subcommand)]
     Rbac(RbacCommand),
+    /// Test custom policies: run the `test_` rules of Rego policies.
+    #[command(subcommand)]
+    Policy(crate::commands::policy::PolicyCommand),
 }
 
 /// `palisade guard`: runs the guard until SIGINT/SIGTERM (docs/guard.md).
@@ -97,6 +100,9 @@ pub enum ScannerName {
     Rbac,
     /// Leaked secrets in every file and inside Kubernetes objects.
     Secret,
+    /// User policies: Rego and ValidatingAdmissionPolicies (--policy; on by
+    /// default when policies are given).
+    Policy,
 }
 
 #[derive(Debug, Args)]
@@ -196,6 +202,9 @@ pub struct ScanArgs {
     /// Colour: auto (on a terminal, unless NO_COLOR is set), always or never.
     #[arg(long, value_enum, default_value_t = ColorChoice::Auto)]
     pub color: ColorChoice,
+
+    #[command(flatten)]
+    pub policy: crate::commands::scan_policy::PolicyArgs,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

@@ -24,6 +24,11 @@ pub struct Config {
     pub settings: Settings,
     pub ignore: Vec<IgnoreEntry>,
     pub limits: LimitsConfig,
+    /// Rego policies and ValidatingAdmissionPolicies (files or directories,
+    /// relative to this file), as `--policy`.
+    pub policies: Vec<std::path::PathBuf>,
+    /// Data documents for Rego policies, as `--data`.
+    pub data: Vec<std::path::PathBuf>,
 }
 
 /// Input limits; defaults are sane for real manifests.

@@ -24,6 +24,7 @@ fn main() -> ExitCode {
         Command::Rules(args) => commands::rules::run(&args),
         Command::Guard(args) => commands::guard::run(args),
         Command::Rbac(cmd) => commands::rbac::run(cmd),
+        Command::Policy(cmd) => commands::policy::run(cmd),
     };
     match result {
         Ok(code) => code,

@@ -1,7 +1,9 @@
 //! One module per subcommand.
 
 pub mod guard;
+pub mod policy;
 pub mod rbac;
 pub mod rules;
 pub mod scan;
+pub mod scan_policy;
 pub mod scan_secrets;

@@ -17,7 +17,7 @@ use palisade_core::{Report, RuleMeta, Scanner, Severity};
 use palisade_k8s::{Engine, Outcome, RuleSelection};
 use rayon::prelude::*;
 
-use super::scan_secrets;
+use super::{scan_policy, scan_secrets};
 use crate::cli::{ColorChoice, OutputFormat, ScanArgs, ScannerName};
 use crate::config::{Config, parse_size};
 use crate::{EXIT_ERROR, diagnostics, progress};
@@ -104,12 +104,21 @@ pub fn run(args: ScanArgs) -> Result<ExitCode> {
             ScannerName::Config => Scanner::Config,
             ScannerName::Rbac => Scanner::Rbac,
             ScannerName::Secret => Scanner::Secret,
+            ScannerName::Policy => Scanner::Policy,
         })
         .collect();
     let secrets = scan_secrets::setup(&args, &mut selection, resolved.max_file_size)?;
     let engine =
         Engine::new(&selection, settings, config.limits.yaml_limits())?.with_scanners(&scanners);
     let engine = scan_secrets::attach(engine, secrets.as_ref());
+    let policies = scan_policy::setup(
+        &args,
+        &config,
+        resolved.max_file_size,
+        config.limits.yaml_limits(),
+        &engine.settings().default_namespace,
+    )?;
+    let engine = scan_policy::attach(engine, policies.as_ref());
     let ignores = IgnoreList::new(config.ignore.clone(), Date::today())
         .context("invalid `ignore:` entry in configuration")?;
     let baseline = match &args.baseline {
@@ -180,6 +189,9 @@ pub fn run(args: ScanArgs) -> Result<ExitCode> {
         s.scan_rest(args.quiet, args.no_progress, &mut outcome);
     }
     outcome.findings.extend(engine.finish(&outcome.inventory));
+    if let Some(p) = &policies {
+        p.finish(&mut outcome, &mut rendered, args.quiet);
+    }
     report.findings = outcome.findings;
     report.errors = outcome.errors;
     report.stats = outcome.stats;

@@ -18,6 +18,9 @@ use crate::PolicySet;
 use crate::error::PolicyError;
 use crate::vap::model;
 
+/// An evaluation error by place and text, with how many objects hit it.
+type ErrorCounts = BTreeMap<(String, Option<palisade_core::Span>, String), u64>;
+
 /// Distinct evaluation errors kept (the rest are counted).
 const MAX_ERRORS: usize = 200;
 
@@ -26,7 +29,7 @@ const MAX_ERRORS: usize = 200;
 pub struct PolicyAnalyzer {
     set: Arc<PolicySet>,
     metas: Vec<Arc<RuleMeta>>,
-    errors: Mutex<BTreeMap<(String, Option<palisade_core::Span>, String), u64>>,
+    errors: Mutex<ErrorCounts>,
     undiscovered: Mutex<Vec<String>>,
     objects: AtomicU64,
 }
@@ -60,7 +63,10 @@ impl PolicyAnalyzer {
     /// Policy objects met during the scan that were not known before it
     /// (on stdin, which is read once): they were not applied.
     pub fn undiscovered(&self) -> Vec<String> {
-        self.undiscovered.lock().map(|u| u.clone()).unwrap_or_default()
+        self.undiscovered
+            .lock()
+            .map(|u| u.clone())
+            .unwrap_or_default()
     }
 
     /// Objects evaluated.

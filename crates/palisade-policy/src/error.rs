@@ -32,7 +32,9 @@ impl PolicyError {
     /// file when the error has no location.
     pub fn from_regorus(fallback: &str, err: &dyn fmt::Display) -> Self {
         let text = err.to_string();
-        let located = text.lines().find_map(|l| l.trim_start().strip_prefix("--> "));
+        let located = text
+            .lines()
+            .find_map(|l| l.trim_start().strip_prefix("--> "));
         let message = text
             .lines()
             .rev()

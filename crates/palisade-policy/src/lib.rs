@@ -77,11 +77,8 @@ impl PolicySet {
 
     /// Metadata of every rule the set may report.
     pub fn metas(&self) -> Vec<Arc<RuleMeta>> {
-        let mut out: Vec<Arc<RuleMeta>> = self
-            .rego
-            .iter()
-            .flat_map(|r| r.metas().cloned())
-            .collect();
+        let mut out: Vec<Arc<RuleMeta>> =
+            self.rego.iter().flat_map(|r| r.metas().cloned()).collect();
         out.extend(self.vap.metas());
         out
     }

@@ -11,10 +11,10 @@ use palisade_k8s::object::{Object, SourceFile};
 use palisade_k8s::yaml::{Limits, parse_stream};
 use serde_json::Value;
 
+use crate::PolicySet;
 use crate::error::{LoadErrors, PolicyError};
 use crate::rego::{PolicyFile, RegoOptions, RegoSet};
 use crate::vap::{VapOptions, VapSet};
-use crate::PolicySet;
 
 /// How policies are loaded.
 #[derive(Debug, Clone)]
@@ -81,7 +81,17 @@ pub fn load(
         set.vap.add_context_object(obj);
     }
     let mut documents = Vec::new();
-    for path in data {
+    let data_walk = WalkOptions::default();
+    let (data_inputs, data_errors) = source::collect(data, &data_walk);
+    errors.extend(
+        data_errors
+            .into_iter()
+            .map(|e| PolicyError::new(e.path, e.span, e.message)),
+    );
+    for input in &data_inputs {
+        let Input::File { path, .. } = input else {
+            continue;
+        };
         match read_data(path, options) {
             Ok(mut d) => documents.append(&mut d),
             Err(mut e) => errors.append(&mut e),
@@ -153,10 +163,13 @@ fn for_each_object(
 
 /// Reads a `--data` file: JSON or YAML (each document of a stream is merged
 /// into `data`, as Conftest does).
-fn read_data(path: &PathBuf, options: &LoadOptions) -> Result<Vec<Value>, Vec<PolicyError>> {
+fn read_data(
+    path: &std::path::Path,
+    options: &LoadOptions,
+) -> Result<Vec<Value>, Vec<PolicyError>> {
     let display = path.display().to_string();
     let input = Input::File {
-        path: path.clone(),
+        path: path.to_path_buf(),
         display: display.clone().into(),
     };
     let text = source::read_text(&input, options.max_file_size)

@@ -150,14 +150,20 @@ mod tests {
         assert_eq!(pkg.title.as_deref(), Some("Pods"));
         assert_eq!(pkg.custom_str("id"), Some("ACME-1"));
         let rule = &a.rules["deny_privileged"];
-        assert_eq!(rule.related, ["https://example.com/a", "https://example.com/b"]);
+        assert_eq!(
+            rule.related,
+            ["https://example.com/a", "https://example.com/b"]
+        );
         assert_eq!(rule.line, 8);
     }
 
     #[test]
     fn reports_bad_yaml_with_its_line() {
-        let err = parse("p.rego", "package main\n# METADATA\n# title: [unclosed\ndeny[msg] { true }\n")
-            .unwrap_err();
+        let err = parse(
+            "p.rego",
+            "package main\n# METADATA\n# title: [unclosed\ndeny[msg] { true }\n",
+        )
+        .unwrap_err();
         assert_eq!(err.path, "p.rego");
         assert!(err.line() >= 2, "{err}");
         let err = parse("p.rego", "# METADATA\n# just text\npackage main\n").unwrap_err();

@@ -119,11 +119,20 @@ pub struct RegoSet {
 /// Functions that regorus has but Palisade leaves out on purpose.
 const EXCLUDED: &[(&str, &str)] = &[
     ("http.send", "policies run offline: no network access"),
-    ("net.lookup_ip_addr", "policies run offline: no network access"),
+    (
+        "net.lookup_ip_addr",
+        "policies run offline: no network access",
+    ),
     ("opa.runtime", "policies cannot read the environment"),
     ("uuid.rfc4122", "results must be deterministic"),
-    ("json.match_schema", "JSON Schema built-ins are not compiled in"),
-    ("json.verify_schema", "JSON Schema built-ins are not compiled in"),
+    (
+        "json.match_schema",
+        "JSON Schema built-ins are not compiled in",
+    ),
+    (
+        "json.verify_schema",
+        "JSON Schema built-ins are not compiled in",
+    ),
 ];
 
 impl RegoSet {
@@ -451,7 +460,10 @@ fn conftest_rules(
     if !errors.is_empty() {
         return Err(errors);
     }
-    Ok((found.into_values().collect(), exceptions.into_iter().collect()))
+    Ok((
+        found.into_values().collect(),
+        exceptions.into_iter().collect(),
+    ))
 }
 
 /// Metadata from the rule's annotation, else its package's, else defaults.
@@ -474,7 +486,12 @@ fn rule_meta(
     let severity = match custom("severity") {
         Some(s) => s.parse::<Severity>().map_err(|e| {
             let line = rule.or(pkg).map_or(1, |a| a.line);
-            PolicyError::at(source, line, 1, format!("invalid METADATA custom.severity: {e}"))
+            PolicyError::at(
+                source,
+                line,
+                1,
+                format!("invalid METADATA custom.severity: {e}"),
+            )
         })?,
         None => kind.action().default_severity(),
     };
@@ -649,8 +666,14 @@ mod tests {
     #[test]
     fn names_conftest_rules() {
         assert_eq!(RuleKind::of("deny"), Some((RuleKind::Deny, "")));
-        assert_eq!(RuleKind::of("warn_latest"), Some((RuleKind::Warn, "latest")));
-        assert_eq!(RuleKind::of("violation_x_y"), Some((RuleKind::Violation, "x_y")));
+        assert_eq!(
+            RuleKind::of("warn_latest"),
+            Some((RuleKind::Warn, "latest"))
+        );
+        assert_eq!(
+            RuleKind::of("violation_x_y"),
+            Some((RuleKind::Violation, "x_y"))
+        );
         assert_eq!(RuleKind::of("denyall"), None);
         assert_eq!(RuleKind::of("deny_"), None);
         assert_eq!(RuleKind::of("allow"), None);
@@ -659,13 +682,21 @@ mod tests {
     #[test]
     fn converts_paths_to_pointers() {
         let p = |v: Value| to_pointer(&v);
-        assert_eq!(p(serde_json::json!("/spec/replicas")).as_deref(), Some("/spec/replicas"));
+        assert_eq!(
+            p(serde_json::json!("/spec/replicas")).as_deref(),
+            Some("/spec/replicas")
+        );
         assert_eq!(
             p(serde_json::json!("spec.template.spec.containers[0].image")).as_deref(),
             Some("/spec/template/spec/containers/0/image")
         );
         assert_eq!(
-            p(serde_json::json!(["metadata", "labels", "app.kubernetes.io/name"])).as_deref(),
+            p(serde_json::json!([
+                "metadata",
+                "labels",
+                "app.kubernetes.io/name"
+            ]))
+            .as_deref(),
             Some("/metadata/labels/app.kubernetes.io~1name")
         );
         assert_eq!(p(serde_json::json!(3)), None);

@@ -28,6 +28,8 @@ pub struct TestResult {
     pub line: u32,
     pub outcome: Outcome,
     pub duration: Duration,
+    /// What the test printed (`print(…)`).
+    pub prints: Vec<String>,
 }
 
 /// Runs every test rule whose full name contains `filter` (all when
@@ -55,15 +57,19 @@ pub fn run(set: &RegoSet, filter: Option<&str>) -> Vec<TestResult> {
         .into_iter()
         .map(|(name, file, line, skip)| {
             let started = Instant::now();
+            let mut prints = Vec::new();
             let outcome = if skip {
                 Outcome::Skip
             } else {
                 let mut engine = set.engine().clone();
-                match engine.eval_rule(name.clone()) {
+                engine.set_input(regorus::Value::new_object());
+                let outcome = match engine.eval_rule(name.clone()) {
                     Ok(regorus::Value::Undefined | regorus::Value::Bool(false)) => Outcome::Fail,
                     Ok(_) => Outcome::Pass,
                     Err(e) => Outcome::Error(PolicyError::from_regorus(&file, &e)),
-                }
+                };
+                prints = engine.take_prints().unwrap_or_default();
+                outcome
             };
             TestResult {
                 name,
@@ -71,6 +77,7 @@ pub fn run(set: &RegoSet, filter: Option<&str>) -> Vec<TestResult> {
                 line,
                 outcome,
                 duration: started.elapsed(),
+                prints,
             }
         })
         .collect()

@@ -26,35 +26,120 @@ use super::url::Url;
 /// crate's internal helpers (`_+_`, `@in`, …) are always allowed.
 pub const SUPPORTED: &[&str] = &[
     // CEL standard library and macros
-    "size", "matches", "contains", "startsWith", "endsWith", "int", "uint", "double", "string",
-    "bytes", "bool", "type", "dyn", "duration", "timestamp", "getDate", "getDayOfMonth",
-    "getDayOfWeek", "getDayOfYear", "getFullYear", "getHours", "getMilliseconds", "getMinutes",
-    "getMonth", "getSeconds", "has", "all", "exists", "exists_one", "existsOne", "map", "filter",
+    "size",
+    "matches",
+    "contains",
+    "startsWith",
+    "endsWith",
+    "int",
+    "uint",
+    "double",
+    "string",
+    "bytes",
+    "bool",
+    "type",
+    "dyn",
+    "duration",
+    "timestamp",
+    "getDate",
+    "getDayOfMonth",
+    "getDayOfWeek",
+    "getDayOfYear",
+    "getFullYear",
+    "getHours",
+    "getMilliseconds",
+    "getMinutes",
+    "getMonth",
+    "getSeconds",
+    "has",
+    "all",
+    "exists",
+    "exists_one",
+    "existsOne",
+    "map",
+    "filter",
     // optionals
-    "optional.of", "optional.none", "optional.ofNonZeroValue", "hasValue", "value", "or",
-    "orValue", "optMap", "optFlatMap",
+    "optional.of",
+    "optional.none",
+    "optional.ofNonZeroValue",
+    "hasValue",
+    "value",
+    "or",
+    "orValue",
+    "optMap",
+    "optFlatMap",
     // strings extension
-    "charAt", "indexOf", "lastIndexOf", "join", "lowerAscii", "upperAscii", "trim", "replace",
-    "split", "substring", "format", "strings.quote", "reverse",
+    "charAt",
+    "indexOf",
+    "lastIndexOf",
+    "join",
+    "lowerAscii",
+    "upperAscii",
+    "trim",
+    "replace",
+    "split",
+    "substring",
+    "format",
+    "strings.quote",
+    "reverse",
     // lists extension
-    "slice", "flatten", "distinct", "sort", "sortBy", "lists.range",
+    "slice",
+    "flatten",
+    "distinct",
+    "sort",
+    "sortBy",
+    "lists.range",
     // math extension
-    "math.greatest", "math.least", "math.abs", "math.ceil", "math.floor", "math.round",
-    "math.trunc", "math.isInf", "math.isNaN", "math.isFinite", "math.sign", "math.sqrt",
-    "math.bitAnd", "math.bitOr", "math.bitXor", "math.bitNot", "math.bitShiftLeft",
+    "math.greatest",
+    "math.least",
+    "math.abs",
+    "math.ceil",
+    "math.floor",
+    "math.round",
+    "math.trunc",
+    "math.isInf",
+    "math.isNaN",
+    "math.isFinite",
+    "math.sign",
+    "math.sqrt",
+    "math.bitAnd",
+    "math.bitOr",
+    "math.bitXor",
+    "math.bitNot",
+    "math.bitShiftLeft",
     "math.bitShiftRight",
     // encoders
-    "base64.encode", "base64.decode",
+    "base64.encode",
+    "base64.decode",
     // Kubernetes regex library
-    "find", "findAll",
+    "find",
+    "findAll",
     // Kubernetes lists library
-    "isSorted", "sum", "min", "max",
+    "isSorted",
+    "sum",
+    "min",
+    "max",
     // Kubernetes URL library
-    "url", "isURL", "getScheme", "getHost", "getHostname", "getPort", "getEscapedPath",
+    "url",
+    "isURL",
+    "getScheme",
+    "getHost",
+    "getHostname",
+    "getPort",
+    "getEscapedPath",
     "getQuery",
     // Kubernetes quantity library
-    "quantity", "isQuantity", "isGreaterThan", "isLessThan", "compareTo", "asInteger",
-    "asApproximateFloat", "isInteger", "sign", "add", "sub",
+    "quantity",
+    "isQuantity",
+    "isGreaterThan",
+    "isLessThan",
+    "compareTo",
+    "asInteger",
+    "asApproximateFloat",
+    "isInteger",
+    "sign",
+    "add",
+    "sub",
 ];
 
 /// Kubernetes CEL functions that are not available offline, with why.
@@ -65,9 +150,18 @@ pub const UNSUPPORTED: &[(&str, &str)] = &[
     ("isIP", "the Kubernetes IP library is not implemented"),
     ("isCIDR", "the Kubernetes CIDR library is not implemented"),
     ("semver", "the Kubernetes semver library is not implemented"),
-    ("isSemver", "the Kubernetes semver library is not implemented"),
-    ("format.named", "the Kubernetes format library is not implemented"),
-    ("validate", "the Kubernetes format library is not implemented"),
+    (
+        "isSemver",
+        "the Kubernetes semver library is not implemented",
+    ),
+    (
+        "format.named",
+        "the Kubernetes format library is not implemented",
+    ),
+    (
+        "validate",
+        "the Kubernetes format library is not implemented",
+    ),
     ("cel.bind", "cel.bind is not supported by the CEL engine"),
 ];
 
@@ -97,7 +191,13 @@ fn build() -> Result<Env, DeclarationError> {
     env.add_extension(cel::extensions::math)?;
     env.add_extension(cel::extensions::encoders)?;
     // Regex
-    env.add_member_overload("find", "string_find_string", STRING_TYPE, vec![STRING_TYPE], find)?;
+    env.add_member_overload(
+        "find",
+        "string_find_string",
+        STRING_TYPE,
+        vec![STRING_TYPE],
+        find,
+    )?;
     env.add_member_overload(
         "findAll",
         "string_find_all_string",
@@ -146,9 +246,17 @@ fn build() -> Result<Env, DeclarationError> {
     }
     // Quantities
     env.add_overload("quantity", "quantity_string", vec![STRING_TYPE], quantity)?;
-    env.add_overload("isQuantity", "is_quantity_string", vec![STRING_TYPE], is_quantity)?;
+    env.add_overload(
+        "isQuantity",
+        "is_quantity_string",
+        vec![STRING_TYPE],
+        is_quantity,
+    )?;
     for (name, f) in [
-        ("isGreaterThan", q_greater as cel::common::functions::Function),
+        (
+            "isGreaterThan",
+            q_greater as cel::common::functions::Function,
+        ),
         ("isLessThan", q_less),
         ("compareTo", q_compare),
         ("add", q_add),
@@ -162,10 +270,25 @@ fn build() -> Result<Env, DeclarationError> {
             f,
         )?;
     }
-    env.add_member_overload("add", "quantity_add_int", STRING_TYPE, vec![INT_TYPE], q_add)?;
-    env.add_member_overload("sub", "quantity_sub_int", STRING_TYPE, vec![INT_TYPE], q_sub)?;
+    env.add_member_overload(
+        "add",
+        "quantity_add_int",
+        STRING_TYPE,
+        vec![INT_TYPE],
+        q_add,
+    )?;
+    env.add_member_overload(
+        "sub",
+        "quantity_sub_int",
+        STRING_TYPE,
+        vec![INT_TYPE],
+        q_sub,
+    )?;
     for (name, f) in [
-        ("asInteger", q_as_integer as cel::common::functions::Function),
+        (
+            "asInteger",
+            q_as_integer as cel::common::functions::Function,
+        ),
         ("asApproximateFloat", q_as_float),
         ("isInteger", q_is_integer),
         ("sign", q_sign),
@@ -301,7 +424,9 @@ value_fn!(sum, |a: &[Value]| {
     for v in items {
         match v {
             Value::Int(i) => {
-                int = int.checked_add(*i).ok_or_else(|| err("sum", "integer overflow"))?;
+                int = int
+                    .checked_add(*i)
+                    .ok_or_else(|| err("sum", "integer overflow"))?;
             }
             Value::UInt(u) => {
                 uint = Some(
@@ -334,13 +459,22 @@ fn extreme(a: &[Value], function: &str, want: std::cmp::Ordering) -> Result<Valu
         .ok_or_else(|| err(function, "cannot be applied to an empty list"))
 }
 
-value_fn!(min, |a: &[Value]| extreme(a, "min", std::cmp::Ordering::Less));
-value_fn!(max, |a: &[Value]| extreme(a, "max", std::cmp::Ordering::Greater));
+value_fn!(min, |a: &[Value]| extreme(
+    a,
+    "min",
+    std::cmp::Ordering::Less
+));
+value_fn!(max, |a: &[Value]| extreme(
+    a,
+    "max",
+    std::cmp::Ordering::Greater
+));
 
 fn position(a: &[Value], last: bool) -> Result<Value, ExecutionError> {
     let items = list_arg("indexOf", a)?;
     let needle = a.get(1).ok_or_else(|| err("indexOf", "missing argument"))?;
-    let eq = |v: &&Value| *v == needle || compare(v, needle).ok() == Some(std::cmp::Ordering::Equal);
+    let eq =
+        |v: &&Value| *v == needle || compare(v, needle).ok() == Some(std::cmp::Ordering::Equal);
     let found = if last {
         items.iter().rposition(|v| eq(&v))
     } else {
@@ -365,21 +499,21 @@ value_fn!(url, |a: &[Value]| {
 value_fn!(is_url, |a: &[Value]| Ok::<_, ExecutionError>(Value::Bool(
     Url::parse(str_arg("isURL", a, 0)?).is_ok()
 )));
-value_fn!(get_scheme, |a: &[Value]| Ok::<_, ExecutionError>(Value::from(
-    parse_url(a)?.scheme
-)));
-value_fn!(get_host, |a: &[Value]| Ok::<_, ExecutionError>(Value::from(
-    parse_url(a)?.host
-)));
-value_fn!(get_hostname, |a: &[Value]| Ok::<_, ExecutionError>(Value::from(
-    parse_url(a)?.hostname()
-)));
-value_fn!(get_port, |a: &[Value]| Ok::<_, ExecutionError>(Value::from(
-    parse_url(a)?.port()
-)));
-value_fn!(get_escaped_path, |a: &[Value]| Ok::<_, ExecutionError>(Value::from(
-    parse_url(a)?.path
-)));
+value_fn!(get_scheme, |a: &[Value]| Ok::<_, ExecutionError>(
+    Value::from(parse_url(a)?.scheme)
+));
+value_fn!(get_host, |a: &[Value]| Ok::<_, ExecutionError>(
+    Value::from(parse_url(a)?.host)
+));
+value_fn!(get_hostname, |a: &[Value]| Ok::<_, ExecutionError>(
+    Value::from(parse_url(a)?.hostname())
+));
+value_fn!(get_port, |a: &[Value]| Ok::<_, ExecutionError>(
+    Value::from(parse_url(a)?.port())
+));
+value_fn!(get_escaped_path, |a: &[Value]| Ok::<_, ExecutionError>(
+    Value::from(parse_url(a)?.path)
+));
 value_fn!(get_query, |a: &[Value]| {
     let map: HashMap<Key, Value> = parse_url(a)?
         .query_map()
@@ -402,25 +536,25 @@ fn q(function: &str, a: &[Value], i: usize) -> Result<Quantity, ExecutionError> 
     }
 }
 
-value_fn!(quantity, |a: &[Value]| Ok::<_, ExecutionError>(Value::from(
-    q("quantity", a, 0)?.canonical()
-)));
-value_fn!(is_quantity, |a: &[Value]| Ok::<_, ExecutionError>(Value::Bool(
-    Quantity::parse(str_arg("isQuantity", a, 0)?).is_ok()
-)));
-value_fn!(q_greater, |a: &[Value]| Ok::<_, ExecutionError>(Value::Bool(
-    q("isGreaterThan", a, 0)? > q("isGreaterThan", a, 1)?
-)));
+value_fn!(quantity, |a: &[Value]| Ok::<_, ExecutionError>(
+    Value::from(q("quantity", a, 0)?.canonical())
+));
+value_fn!(is_quantity, |a: &[Value]| Ok::<_, ExecutionError>(
+    Value::Bool(Quantity::parse(str_arg("isQuantity", a, 0)?).is_ok())
+));
+value_fn!(q_greater, |a: &[Value]| Ok::<_, ExecutionError>(
+    Value::Bool(q("isGreaterThan", a, 0)? > q("isGreaterThan", a, 1)?)
+));
 value_fn!(q_less, |a: &[Value]| Ok::<_, ExecutionError>(Value::Bool(
     q("isLessThan", a, 0)? < q("isLessThan", a, 1)?
 )));
-value_fn!(q_compare, |a: &[Value]| Ok::<_, ExecutionError>(Value::Int(
-    match q("compareTo", a, 0)?.cmp(&q("compareTo", a, 1)?) {
+value_fn!(q_compare, |a: &[Value]| Ok::<_, ExecutionError>(
+    Value::Int(match q("compareTo", a, 0)?.cmp(&q("compareTo", a, 1)?) {
         std::cmp::Ordering::Less => -1,
         std::cmp::Ordering::Equal => 0,
         std::cmp::Ordering::Greater => 1,
-    }
-)));
+    })
+));
 value_fn!(q_add, |a: &[Value]| {
     let sum = q("add", a, 0)?
         .checked_add(q("add", a, 1)?)
@@ -439,12 +573,12 @@ value_fn!(q_as_integer, |a: &[Value]| {
         .map(Value::Int)
         .ok_or_else(|| err("asInteger", "quantity is not an integer or overflows int64"))
 });
-value_fn!(q_as_float, |a: &[Value]| Ok::<_, ExecutionError>(Value::Float(
-    q("asApproximateFloat", a, 0)?.as_f64()
-)));
-value_fn!(q_is_integer, |a: &[Value]| Ok::<_, ExecutionError>(Value::Bool(
-    q("isInteger", a, 0)?.is_integer()
-)));
+value_fn!(q_as_float, |a: &[Value]| Ok::<_, ExecutionError>(
+    Value::Float(q("asApproximateFloat", a, 0)?.as_f64())
+));
+value_fn!(q_is_integer, |a: &[Value]| Ok::<_, ExecutionError>(
+    Value::Bool(q("isInteger", a, 0)?.is_integer())
+));
 value_fn!(q_sign, |a: &[Value]| Ok::<_, ExecutionError>(Value::Int(
     q("sign", a, 0)?.sign()
 )));

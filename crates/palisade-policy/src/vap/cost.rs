@@ -103,7 +103,12 @@ fn walk(e: &Expression, shape: &mut Shape, guard: u32) -> u32 {
                 .unwrap_or(0)
                 .max(target)
         }
-        Expr::List(l) => l.elements.iter().map(|x| walk(x, shape, g)).max().unwrap_or(0),
+        Expr::List(l) => l
+            .elements
+            .iter()
+            .map(|x| walk(x, shape, g))
+            .max()
+            .unwrap_or(0),
         Expr::Map(m) => m
             .entries
             .iter()

@@ -215,18 +215,16 @@ impl VapSet {
     /// Records a Namespace or a param object (JSON) from the inputs.
     pub fn add_context_object(&mut self, obj: Value) {
         let kind = obj.get("kind").and_then(Value::as_str).unwrap_or_default();
-        if kind == "Namespace" && obj.pointer("/apiVersion").and_then(Value::as_str) == Some("v1")
+        if kind == "Namespace"
+            && obj.pointer("/apiVersion").and_then(Value::as_str) == Some("v1")
+            && let Some(name) = obj.pointer("/metadata/name").and_then(Value::as_str)
         {
-            if let Some(name) = obj.pointer("/metadata/name").and_then(Value::as_str) {
-                self.namespaces.insert(name.to_string(), obj.clone());
-            }
+            self.namespaces.insert(name.to_string(), obj.clone());
         }
-        let wanted = self.policies.iter().any(|p| {
-            p.spec
-                .param_kind
-                .as_ref()
-                .is_some_and(|(_, k)| k == kind)
-        });
+        let wanted = self
+            .policies
+            .iter()
+            .any(|p| p.spec.param_kind.as_ref().is_some_and(|(_, k)| k == kind));
         if wanted {
             self.params.push(obj);
         }
@@ -258,8 +256,10 @@ impl VapSet {
         };
         let mut targets = vec![(facts, Cow::Borrowed(object), None)];
         if self.options.pod_templates
-            && let Some((pod, template)) =
-                pod_of_template(object, targets.first().and_then(|t| t.0.namespace.as_deref()))
+            && let Some((pod, template)) = pod_of_template(
+                object,
+                targets.first().and_then(|t| t.0.namespace.as_deref()),
+            )
             && let Some(pod_facts) = Facts::of(&pod, &self.options.default_namespace)
         {
             targets.push((pod_facts, Cow::Owned(pod), Some(template)));
@@ -380,10 +380,10 @@ impl VapSet {
                     .collect();
                 if found.is_empty() {
                     if param_ref.deny_when_missing {
-                        let what = param_ref
-                            .name
-                            .as_deref()
-                            .map_or_else(|| "matching the selector".to_string(), |n| format!("`{n}`"));
+                        let what = param_ref.name.as_deref().map_or_else(
+                            || "matching the selector".to_string(),
+                            |n| format!("`{n}`"),
+                        );
                         self.report(
                             p,
                             b,
@@ -421,9 +421,12 @@ impl VapSet {
         // Variables, in order, each seeing the ones before it.
         let mut variables: HashMap<Key, CelValue> = HashMap::new();
         let mut variable_errors: BTreeMap<String, String> = BTreeMap::new();
-        scope.add_variable_from_value("variables", CelValue::Map(Map {
-            map: Arc::new(HashMap::new()),
-        }));
+        scope.add_variable_from_value(
+            "variables",
+            CelValue::Map(Map {
+                map: Arc::new(HashMap::new()),
+            }),
+        );
         for (name, v) in &p.variables {
             match self.execute(p, v, scope, size) {
                 Ok(value) => {
@@ -489,14 +492,15 @@ impl VapSet {
             match self.execute(p, c, scope, size) {
                 Ok(CelValue::Bool(true)) => {}
                 Ok(CelValue::Bool(false)) => {
-                    let from_expr = message_expr.as_ref().and_then(|m| {
-                        match self.execute(p, m, scope, size) {
-                            Ok(CelValue::String(s)) if !s.trim().is_empty() => {
-                                Some(s.to_string())
-                            }
-                            _ => None,
-                        }
-                    });
+                    let from_expr =
+                        message_expr
+                            .as_ref()
+                            .and_then(|m| match self.execute(p, m, scope, size) {
+                                Ok(CelValue::String(s)) if !s.trim().is_empty() => {
+                                    Some(s.to_string())
+                                }
+                                _ => None,
+                            });
                     let message = from_expr
                         .or_else(|| v.message.clone())
                         .unwrap_or_else(|| format!("failed expression: {}", c.source.text.trim()));
@@ -544,7 +548,9 @@ impl VapSet {
                     "CEL expression of ValidatingAdmissionPolicy `{}` exceeds the cost limit: up to {bound} iterations (comprehensions nested {} deep over collections of up to {} elements), limit {}",
                     p.spec.name,
                     c.shape.depth,
-                    (bound as f64).powf(1.0 / f64::from(c.shape.depth.max(1))).round(),
+                    (bound as f64)
+                        .powf(1.0 / f64::from(c.shape.depth.max(1)))
+                        .round(),
                     self.options.cost_limit
                 ),
             )));
@@ -626,7 +632,8 @@ impl CompiledPolicy {
 }
 
 fn compile_policy(spec: PolicySpec) -> Result<CompiledPolicy, Vec<PolicyError>> {
-    let env = cel_lib::env().map_err(|e| vec![PolicyError::new(&spec.path, None, e.to_string())])?;
+    let env =
+        cel_lib::env().map_err(|e| vec![PolicyError::new(&spec.path, None, e.to_string())])?;
     let mut errors = Vec::new();
     let mut compile = |source: &ExprSource| match compile_expr(&env, &spec.path, source) {
         Ok(c) => Some(c),
@@ -828,8 +835,7 @@ fn rule_matches(r: &ResourceRule, f: &Facts) -> bool {
     any_or(&r.groups, &f.group)
         && any_or(&r.versions, &f.version)
         && any_or(&r.operations, "CREATE")
-        && r
-            .resources
+        && r.resources
             .iter()
             .any(|x| x == "*" || x == "*/*" || *x == f.resource)
         && (r.resource_names.is_empty() || r.resource_names.contains(&f.name))
@@ -914,7 +920,11 @@ type Template = (String, String);
 fn pod_of_template(obj: &Value, namespace: Option<&str>) -> Option<(Value, Template)> {
     let kind = obj.get("kind")?.as_str()?;
     let pointer = match kind {
-        "Deployment" | "StatefulSet" | "DaemonSet" | "ReplicaSet" | "ReplicationController"
+        "Deployment"
+        | "StatefulSet"
+        | "DaemonSet"
+        | "ReplicaSet"
+        | "ReplicationController"
         | "Job" => "/spec/template",
         "CronJob" => "/spec/jobTemplate/spec/template",
         _ => return None,
@@ -925,7 +935,10 @@ fn pod_of_template(obj: &Value, namespace: Option<&str>) -> Option<(Value, Templ
         .and_then(Value::as_object)
         .cloned()
         .unwrap_or_default();
-    let name = obj.pointer("/metadata/name").and_then(Value::as_str).unwrap_or_default();
+    let name = obj
+        .pointer("/metadata/name")
+        .and_then(Value::as_str)
+        .unwrap_or_default();
     metadata.insert("name".into(), Value::String(name.to_string()));
     if let Some(ns) = namespace {
         metadata.insert("namespace".into(), Value::String(ns.to_string()));

@@ -241,10 +241,17 @@ pub fn binding(path: &str, root: &Node, anchor: Span) -> Result<BindingSpec, Pol
         return Err(err(anchor, format!("{BINDING_KIND} `{name}` has no spec")));
     };
     let Some(policy_name) = spec.get("policyName").and_then(Node::as_str) else {
-        return Err(err(spec.span, format!("{BINDING_KIND} `{name}` has no policyName")));
+        return Err(err(
+            spec.span,
+            format!("{BINDING_KIND} `{name}` has no policyName"),
+        ));
     };
     let mut actions = Vec::new();
-    for a in spec.get("validationActions").map(Node::items).unwrap_or_default() {
+    for a in spec
+        .get("validationActions")
+        .map(Node::items)
+        .unwrap_or_default()
+    {
         actions.push(match a.as_str() {
             Some("Deny") => Action::Deny,
             Some("Warn") => Action::Warn,
@@ -268,7 +275,10 @@ pub fn binding(path: &str, root: &Node, anchor: Span) -> Result<BindingSpec, Pol
     }
     let param_ref = spec.get("paramRef").map(|p| ParamRef {
         name: p.get("name").and_then(Node::as_str).map(str::to_string),
-        namespace: p.get("namespace").and_then(Node::as_str).map(str::to_string),
+        namespace: p
+            .get("namespace")
+            .and_then(Node::as_str)
+            .map(str::to_string),
         selector: p.get("selector").map(|s| LabelSelector::parse(Some(s))),
         deny_when_missing: p.get("parameterNotFoundAction").and_then(Node::as_str) != Some("Allow"),
     });

@@ -19,7 +19,8 @@ impl Url {
     /// Parses an absolute URI (`https://host:port/path?query`) or an
     /// absolute path (`/path`), as `url.ParseRequestURI` accepts them.
     pub fn parse(s: &str) -> Result<Url, String> {
-        let bad = |why: &str| format!("URL parse error during conversion from string: {why}: `{s}`");
+        let bad =
+            |why: &str| format!("URL parse error during conversion from string: {why}: `{s}`");
         if s.is_empty() {
             return Err(bad("empty url"));
         }
@@ -40,7 +41,10 @@ impl Url {
             let (scheme, tail) = rest
                 .split_once(':')
                 .ok_or_else(|| bad("invalid URI for request"))?;
-            let valid = scheme.chars().next().is_some_and(|c| c.is_ascii_alphabetic())
+            let valid = scheme
+                .chars()
+                .next()
+                .is_some_and(|c| c.is_ascii_alphabetic())
                 && scheme
                     .chars()
                     .all(|c| c.is_ascii_alphanumeric() || matches!(c, '+' | '-' | '.'));
