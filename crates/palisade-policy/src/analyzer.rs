@@ -114,7 +114,11 @@ impl ObjectAnalyzer for PolicyAnalyzer {
                 Some(p) => locate(obj, subject, p),
                 None => subject.at_anchor(),
             };
-            let mut finding = subject.finding_with(&v.rule, v.severity, loc, v.message);
+            let message = v.message;
+            let mut finding = subject.finding_with(&v.rule, v.severity, loc, message.clone());
+            // A policy may report several problems on one field (or on the
+            // object itself): the message is part of the identity.
+            finding.fingerprint = Finding::fingerprint_of(&[&finding.fingerprint, &message]);
             if let Some(reason) = v.exception {
                 finding.suppress(SuppressionKind::Config, Some(reason));
             }

@@ -146,6 +146,13 @@ impl RegoSet {
         crate::count_compilation();
         let mut errors = Vec::new();
         let mut engine = regorus::Engine::new();
+        if let Err(e) = add_capped_ranges(&mut engine) {
+            return Err(LoadErrors(vec![PolicyError::new(
+                "<engine>",
+                None,
+                e.to_string(),
+            )]));
+        }
         let mut annotations: Vec<(String, FileAnnotations)> = Vec::new();
         for file in files {
             match metadata::parse(&file.path, &file.text) {
@@ -304,6 +311,71 @@ impl RegoSet {
     }
 }
 
+/// Elements `numbers.range` may produce. The built-in materialises its
+/// array in one step, between two checks of the time limit, so a policy
+/// asking for a billion numbers would exhaust memory before the limit
+/// fires; extensions are looked up before built-ins, so these capped
+/// versions replace it.
+pub const MAX_RANGE: i64 = 1_000_000;
+
+fn add_capped_ranges(engine: &mut regorus::Engine) -> anyhow::Result<()> {
+    fn int(v: &regorus::Value, what: &str) -> Result<i64, String> {
+        v.as_i64()
+            .map_err(|_| format!("numbers.range: {what} must be an integer"))
+    }
+    fn range(from: i64, to: i64, step: i64) -> Result<regorus::Value, String> {
+        if step <= 0 {
+            return Err("numbers.range_step: step must be a positive integer".into());
+        }
+        let span = from.abs_diff(to) / step.unsigned_abs() + 1;
+        if span > MAX_RANGE as u64 {
+            return Err(format!(
+                "numbers.range: {span} elements exceed Palisade's limit of {MAX_RANGE}"
+            ));
+        }
+        let dir = if to >= from { step } else { -step };
+        let mut out = Vec::new();
+        let mut v = from;
+        while (dir > 0 && v <= to) || (dir < 0 && v >= to) {
+            out.push(regorus::Value::from(v));
+            v += dir;
+        }
+        Ok(regorus::Value::from(out))
+    }
+    engine.add_extension(
+        "numbers.range".into(),
+        2,
+        Box::new(|args: Vec<regorus::Value>| {
+            let (a, b) = (args.first(), args.get(1));
+            let (Some(a), Some(b)) = (a, b) else {
+                return Ok(regorus::Value::Undefined);
+            };
+            range(
+                int(a, "from").map_err(anyhow::Error::msg)?,
+                int(b, "to").map_err(anyhow::Error::msg)?,
+                1,
+            )
+            .map_err(anyhow::Error::msg)
+        }),
+    )?;
+    engine.add_extension(
+        "numbers.range_step".into(),
+        3,
+        Box::new(|args: Vec<regorus::Value>| {
+            let (Some(a), Some(b), Some(s)) = (args.first(), args.get(1), args.get(2)) else {
+                return Ok(regorus::Value::Undefined);
+            };
+            range(
+                int(a, "from").map_err(anyhow::Error::msg)?,
+                int(b, "to").map_err(anyhow::Error::msg)?,
+                int(s, "step").map_err(anyhow::Error::msg)?,
+            )
+            .map_err(anyhow::Error::msg)
+        }),
+    )?;
+    Ok(())
+}
+
 /// Adds one module: as Rego v1, else as v0. When both fail, the error of
 /// the parse that went further is the one reported.
 fn add_module(engine: &mut regorus::Engine, file: &PolicyFile) -> Result<(), PolicyError> {
@@ -318,8 +390,15 @@ fn add_module(engine: &mut regorus::Engine, file: &PolicyFile) -> Result<(), Pol
     match result {
         Ok(_) => Ok(()),
         Err(e) => {
+            // The parse that went further is the likelier intent; on a tie,
+            // a module that does not opt into v1 is read as v0.
             let v0 = PolicyError::from_regorus(&file.path, &e);
-            Err(if v0.span > v1.span { v0 } else { v1 })
+            let wants_v1 = file.text.contains("import rego.v1");
+            Err(if v0.span > v1.span || (v0.span == v1.span && !wants_v1) {
+                v0
+            } else {
+                v1
+            })
         }
     }
 }

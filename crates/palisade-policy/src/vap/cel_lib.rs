@@ -167,7 +167,14 @@ pub const UNSUPPORTED: &[(&str, &str)] = &[
 
 /// Whether a function name from a program's references may be called.
 pub fn is_supported(name: &str) -> bool {
-    name.starts_with(['_', '@', '!', '-']) || SUPPORTED.contains(&name)
+    // Namespaced functions (`lists.range`, `math.ceil`) may be referenced by
+    // their last part, and macros expand to `@` helpers.
+    name.starts_with(['_', '@', '!', '-'])
+        || name.contains('@')
+        || SUPPORTED.contains(&name)
+        || SUPPORTED
+            .iter()
+            .any(|s| s.rsplit_once('.').is_some_and(|(_, last)| last == name))
 }
 
 /// Why a function is not supported, when it is one Kubernetes has.

@@ -81,9 +81,12 @@ fn walk(e: &Expression, shape: &mut Shape, guard: u32) -> u32 {
             range.max(init).max(result).max(inner + 1)
         }
         Expr::Call(call) => {
+            let lists_range = call.func_name == "lists.range"
+                || (call.func_name == "range"
+                    && matches!(call.target.as_deref().map(|t| &t.expr), Some(Expr::Ident(i)) if i == "lists"));
             match call.func_name.as_str() {
                 "split" | "findAll" => shape.splits = true,
-                "lists.range" => {
+                _ if lists_range => {
                     shape.splits = true;
                     let n = match call.args.first().map(|a| &a.expr) {
                         Some(Expr::Literal(LiteralValue::Int(i))) => {

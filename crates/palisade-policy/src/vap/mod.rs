@@ -303,15 +303,18 @@ impl VapSet {
         let Some(p) = self.policies.get(b.policy) else {
             return false;
         };
-        self.match_resources(&p.spec.match_constraints, facts)
+        self.match_resources(&p.spec.match_constraints, facts, false)
             && b.spec
                 .match_resources
                 .as_ref()
-                .is_none_or(|m| self.match_resources(m, facts))
+                .is_none_or(|m| self.match_resources(m, facts, true))
     }
 
-    fn match_resources(&self, m: &MatchResources, facts: &Facts) -> bool {
-        if !m.rules.iter().any(|r| rule_matches(r, facts)) {
+    /// A binding's `matchResources` without resource rules restricts only
+    /// by its selectors (the policy's constraints choose the resources).
+    fn match_resources(&self, m: &MatchResources, facts: &Facts, binding: bool) -> bool {
+        let by_rules = binding && m.rules.is_empty();
+        if !by_rules && !m.rules.iter().any(|r| rule_matches(r, facts)) {
             return false;
         }
         if m.exclude.iter().any(|r| rule_matches(r, facts)) {
@@ -702,8 +705,18 @@ fn compile_expr(env: &Env, path: &str, source: &ExprSource) -> Result<Compiled, 
         locate(line, column, format!("invalid CEL expression: {msg}"))
     })?;
     let references = program.references();
+    if references.has_variable("authorizer") {
+        let (line, column) = position_of(&source.text, "authorizer");
+        return Err(locate(
+            line,
+            column,
+            "unsupported CEL variable `authorizer`: authorization checks need a live API server"
+                .into(),
+        ));
+    }
     let mut functions: Vec<&str> = references.functions();
-    functions.sort_unstable();
+    // Kubernetes functions known to be missing first: their error says why.
+    functions.sort_unstable_by_key(|f| (cel_lib::unsupported_reason(f).is_none(), *f));
     for f in functions {
         if !cel_lib::is_supported(f) {
             let why = cel_lib::unsupported_reason(f)
@@ -716,15 +729,6 @@ fn compile_expr(env: &Env, path: &str, source: &ExprSource) -> Result<Compiled, 
                 format!("unsupported CEL function `{f}`{why}"),
             ));
         }
-    }
-    if references.has_variable("authorizer") {
-        let (line, column) = position_of(&source.text, "authorizer");
-        return Err(locate(
-            line,
-            column,
-            "unsupported CEL variable `authorizer`: authorization checks need a live API server"
-                .into(),
-        ));
     }
     let shape = Shape::of(program.expression());
     Ok(Compiled {
