@@ -34,6 +34,78 @@ pub enum Command {
     /// Test custom policies: run the `test_` rules of Rego policies.
     #[command(subcommand)]
     Policy(crate::commands::policy::PolicyCommand),
+    /// Software bill of materials (CycloneDX 1.6, SPDX 2.3 or a table) of a
+    /// directory, root filesystem, OCI image or existing SBOM.
+    Sbom(Box<SbomArgs>),
+}
+
+/// `palisade sbom` (docs/sbom.md).
+#[derive(Debug, Args)]
+#[command(
+    after_help = "TARGET is a directory, a root filesystem (--rootfs), an OCI image layout directory, a docker-archive or OCI tarball, a registry reference (host/repo:tag or host/repo@sha256:…), a lockfile, or a CycloneDX/SPDX JSON SBOM to read back.\n\nRegistry credentials: PALISADE_REGISTRY_USERNAME and PALISADE_REGISTRY_PASSWORD (basic), or PALISADE_REGISTRY_TOKEN (bearer).\n\nExamples:\n  palisade sbom .\n  palisade sbom --rootfs / --skip-dirs /tmp --format table\n  palisade sbom image.tar --format spdx-json -o sbom.spdx.json\n  palisade sbom localhost:5000/app:1.0 --insecure\n  palisade sbom trivy-made.cdx.json --format table"
+)]
+pub struct SbomArgs {
+    /// What to inventory.
+    #[arg(value_name = "TARGET", default_value = ".")]
+    pub target: String,
+
+    /// Output format.
+    #[arg(short, long, value_enum, default_value_t = SbomFormat::Cyclonedx)]
+    pub format: SbomFormat,
+
+    /// Write the SBOM to FILE instead of stdout.
+    #[arg(short, long, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+
+    /// Treat the directory as a root filesystem: read OS package databases
+    /// (dpkg, apk, rpm) and /etc/os-release; ignore files are not honoured.
+    #[arg(long)]
+    pub rootfs: bool,
+
+    /// Platform to pick from a multi-platform image (os/arch[/variant]).
+    #[arg(long, value_name = "PLATFORM", default_value = "linux/amd64")]
+    pub platform: String,
+
+    /// Talk plain HTTP to the registry (for a local registry).
+    #[arg(long)]
+    pub insecure: bool,
+
+    /// Also inventory package-manager caches (~/.cargo/registry, ~/.npm,
+    /// pip caches, …), skipped by default.
+    #[arg(long)]
+    pub include_caches: bool,
+
+    /// Directories not to enter (relative to the target; repeatable).
+    #[arg(long = "skip-dirs", value_name = "DIR", value_delimiter = ',')]
+    pub skip_dirs: Vec<String>,
+
+    /// Record the creation time (SBOMs are otherwise reproducible: same
+    /// input, same bytes).
+    #[arg(long)]
+    pub timestamp: bool,
+
+    /// Report input errors but do not let them change the exit code.
+    #[arg(long)]
+    pub skip_invalid: bool,
+
+    /// Print nothing but the SBOM and errors.
+    #[arg(short, long)]
+    pub quiet: bool,
+
+    /// Never show a progress bar.
+    #[arg(long)]
+    pub no_progress: bool,
+}
+
+/// Output formats of `palisade sbom`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum SbomFormat {
+    /// CycloneDX 1.6 JSON.
+    Cyclonedx,
+    /// SPDX 2.3 JSON.
+    SpdxJson,
+    /// One row per component, for people.
+    Table,
 }
 
 /// `palisade guard`: runs the guard until SIGINT/SIGTERM (docs/guard.md).

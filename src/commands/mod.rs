@@ -4,6 +4,7 @@ pub mod guard;
 pub mod policy;
 pub mod rbac;
 pub mod rules;
+pub mod sbom;
 pub mod scan;
 pub mod scan_policy;
 pub mod scan_secrets;

@@ -17,10 +17,14 @@
 #![forbid(unsafe_code)]
 
 pub mod bom;
+pub mod catalog;
 pub mod component;
 pub mod error;
 pub mod purl;
 pub mod read;
+pub mod scan;
+pub mod source;
+pub mod write;
 
 pub use bom::{Sbom, Target, TargetKind};
 pub use component::{Component, Distro, Ecosystem, Location, Relationship, SourcePackage};

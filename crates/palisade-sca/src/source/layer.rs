@@ -1,0 +1,342 @@
+//! Applying image layers, in order, to a temporary root: OCI whiteouts
+//! (`.wh.NAME` deletes, `.wh..wh..opq` makes a directory opaque), gzip,
+//! zstd (pure-Rust `ruzstd`) and uncompressed tars.
+//!
+//! Confinement: entry paths are normalised (leading `/` and `./` dropped);
+//! an entry with a `..` component is refused and reported. Symbolic links
+//! are never created on disk, so no later entry can be written through
+//! one; hard links are copies of files already inside the root, resolved
+//! by normalised path. Only the files the catalogers read are written
+//! (package databases, manifests, lockfiles, archives, executables,
+//! licence files), which keeps extraction fast and small.
+
+#![deny(clippy::indexing_slicing)]
+
+use std::collections::BTreeMap;
+use std::io::{BufRead, BufReader, Read};
+use std::path::Path;
+
+use crate::catalog::{self, Limits};
+use crate::error::{Error, Result};
+
+/// Which layer last wrote each extracted path (relative, `/`-separated).
+pub type Owners = BTreeMap<String, usize>;
+
+/// Most entries in one layer.
+const MAX_LAYER_ENTRIES: u64 = 5_000_000;
+/// Most bytes written to the temporary root over all layers.
+const MAX_EXTRACTED_BYTES: u64 = 64 * 1024 * 1024 * 1024;
+/// Executables smaller than this are not inspected (scripts, stubs).
+const MIN_BINARY_BYTES: u64 = 4096;
+
+/// Layer compressions.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Compression {
+    None,
+    Gzip,
+    Zstd,
+}
+
+/// The compression a layer media type names; `Err` for media types that
+/// are not filesystem layers.
+pub fn compression_of(media_type: &str, display: &str) -> Result<Option<Compression>> {
+    let mt = media_type.trim();
+    Ok(match mt {
+        // Empty: docker-archive layers carry no media type; sniff.
+        "" => None,
+        "application/vnd.oci.image.layer.v1.tar"
+        | "application/vnd.oci.image.layer.nondistributable.v1.tar"
+        | "application/vnd.docker.image.rootfs.diff.tar" => Some(Compression::None),
+        "application/vnd.oci.image.layer.v1.tar+gzip"
+        | "application/vnd.oci.image.layer.nondistributable.v1.tar+gzip"
+        | "application/vnd.docker.image.rootfs.diff.tar.gzip"
+        | "application/vnd.docker.image.rootfs.foreign.diff.tar.gzip" => Some(Compression::Gzip),
+        "application/vnd.oci.image.layer.v1.tar+zstd"
+        | "application/vnd.oci.image.layer.nondistributable.v1.tar+zstd" => Some(Compression::Zstd),
+        other => {
+            return Err(Error::unsupported(
+                display,
+                format!("unsupported layer media type `{other}` (not an image filesystem layer)"),
+            ));
+        }
+    })
+}
+
+/// Whether the catalogers (or the distro/licence lookups) read this file.
+pub fn wanted(rel: &str, mode: u32, size: u64) -> bool {
+    if catalog::classify(rel).is_some() {
+        return true;
+    }
+    let name = rel.rsplit('/').next().unwrap_or(rel);
+    if matches!(rel, "etc/os-release" | "usr/lib/os-release") || name == "package.json" {
+        return true;
+    }
+    if name == "copyright" && rel.starts_with("usr/share/doc/") {
+        return true;
+    }
+    mode & 0o111 != 0 && size >= MIN_BINARY_BYTES
+}
+
+/// Normalises an entry path; `None` for the root itself; `Err` for `..`.
+pub fn normalise(raw: &str) -> std::result::Result<Option<String>, String> {
+    let mut parts: Vec<&str> = Vec::new();
+    for seg in raw.split('/') {
+        match seg {
+            "" | "." => {}
+            ".." => return Err(format!("path `{raw}` leaves the image root (`..`)")),
+            s => parts.push(s),
+        }
+    }
+    Ok((!parts.is_empty()).then(|| parts.join("/")))
+}
+
+/// Wraps a layer stream in its decompressor (sniffing when the media type
+/// does not say).
+pub fn decompress<'a, R: Read + 'a>(
+    r: R,
+    hint: Option<Compression>,
+    display: &str,
+) -> Result<Box<dyn Read + 'a>> {
+    let mut br = BufReader::with_capacity(256 * 1024, r);
+    let kind = match hint {
+        Some(k) => k,
+        None => {
+            let head = br.fill_buf().map_err(|e| Error::io(display, &e))?;
+            if head.starts_with(&[0x1f, 0x8b]) {
+                Compression::Gzip
+            } else if head.starts_with(&[0x28, 0xb5, 0x2f, 0xfd]) {
+                Compression::Zstd
+            } else {
+                Compression::None
+            }
+        }
+    };
+    Ok(match kind {
+        Compression::None => Box::new(br),
+        Compression::Gzip => Box::new(flate2::read::MultiGzDecoder::new(br)),
+        Compression::Zstd => Box::new(
+            ruzstd::decoding::StreamingDecoder::new(br)
+                .map_err(|e| Error::parse(display, format!("corrupt zstd layer: {e}")))?,
+        ),
+    })
+}
+
+/// State carried across the layers of one image.
+#[derive(Debug, Default)]
+pub struct Applier {
+    pub owners: Owners,
+    written: u64,
+    /// Problems with single entries (escapes); the layer goes on.
+    pub warnings: Vec<Error>,
+}
+
+impl Applier {
+    /// Applies one (decompressed) layer tar to `root`.
+    pub fn apply<R: Read>(
+        &mut self,
+        tar: R,
+        index: usize,
+        root: &Path,
+        display: &str,
+        limits: &Limits,
+    ) -> Result<()> {
+        let corrupt = |e: std::io::Error| {
+            if e.kind() == std::io::ErrorKind::UnexpectedEof {
+                Error::parse(
+                    display,
+                    "truncated layer: the archive ends in the middle of an entry",
+                )
+            } else {
+                Error::parse(display, format!("corrupt layer: {e}"))
+            }
+        };
+        let mut archive = tar::Archive::new(tar);
+        let mut count: u64 = 0;
+        for entry in archive.entries().map_err(corrupt)? {
+            let mut entry = entry.map_err(corrupt)?;
+            count += 1;
+            if count > MAX_LAYER_ENTRIES {
+                return Err(Error::limit(
+                    display,
+                    format!("layer has more than {MAX_LAYER_ENTRIES} entries"),
+                ));
+            }
+            let raw = String::from_utf8_lossy(&entry.path_bytes()).into_owned();
+            let rel = match normalise(&raw) {
+                Ok(Some(r)) => r,
+                Ok(None) => continue,
+                Err(m) => {
+                    self.warnings.push(Error::Escape {
+                        path: display.to_owned(),
+                        message: m,
+                    });
+                    continue;
+                }
+            };
+            let (parent, name) = rel
+                .rsplit_once('/')
+                .map_or(("", rel.as_str()), |(p, n)| (p, n));
+            if name == ".wh..wh..opq" {
+                self.opaque(parent, index, root);
+                continue;
+            }
+            if let Some(target) = name.strip_prefix(".wh.") {
+                let victim = if parent.is_empty() {
+                    target.to_owned()
+                } else {
+                    format!("{parent}/{target}")
+                };
+                self.remove_tree(&victim, root);
+                continue;
+            }
+            let header = entry.header();
+            let ty = header.entry_type();
+            let mode = header.mode().unwrap_or(0);
+            let size = header.size().unwrap_or(0);
+            match ty {
+                tar::EntryType::Regular | tar::EntryType::Continuous => {
+                    if !wanted(&rel, mode, size) || size > limits.max_archive_bytes {
+                        self.remove_file(&rel, root);
+                        continue;
+                    }
+                    self.written = self.written.saturating_add(size);
+                    if self.written > MAX_EXTRACTED_BYTES {
+                        return Err(Error::limit(
+                            display,
+                            "image expands past the extraction limit",
+                        ));
+                    }
+                    let dest = root.join(&rel);
+                    prepare(&dest, root).map_err(|e| Error::io(display, &e))?;
+                    let mut f = std::fs::File::create(&dest).map_err(|e| Error::io(display, &e))?;
+                    std::io::copy(&mut (&mut entry).take(size), &mut f).map_err(corrupt)?;
+                    self.owners.insert(rel, index);
+                }
+                tar::EntryType::Link => {
+                    let target = entry
+                        .link_name_bytes()
+                        .map(|b| String::from_utf8_lossy(&b).into_owned())
+                        .unwrap_or_default();
+                    let target = match normalise(&target) {
+                        Ok(Some(t)) => t,
+                        Ok(None) => continue,
+                        Err(m) => {
+                            self.warnings.push(Error::Escape {
+                                path: display.to_owned(),
+                                message: format!("hard link {rel}: {m}"),
+                            });
+                            continue;
+                        }
+                    };
+                    self.remove_file(&rel, root);
+                    if self.owners.contains_key(&target) && wanted(&rel, 0o755, MIN_BINARY_BYTES) {
+                        let dest = root.join(&rel);
+                        prepare(&dest, root).map_err(|e| Error::io(display, &e))?;
+                        std::fs::copy(root.join(&target), &dest)
+                            .map_err(|e| Error::io(display, &e))?;
+                        self.owners.insert(rel, index);
+                    }
+                }
+                tar::EntryType::Directory => {}
+                // Symlinks, devices, FIFOs: nothing to catalogue, never materialised.
+                _ => self.remove_file(&rel, root),
+            }
+        }
+        Ok(())
+    }
+
+    fn remove_file(&mut self, rel: &str, root: &Path) {
+        if self.owners.remove(rel).is_some() {
+            let _ = std::fs::remove_file(root.join(rel));
+        }
+    }
+
+    fn remove_tree(&mut self, rel: &str, root: &Path) {
+        let prefix = format!("{rel}/");
+        let victims: Vec<String> = self
+            .owners
+            .keys()
+            .filter(|k| k.as_str() == rel || k.starts_with(&prefix))
+            .map(|k| (k, ()))
+            .map(|(k, _)| k.clone())
+            .collect();
+        for v in victims {
+            self.remove_file(&v, root);
+        }
+    }
+
+    /// An opaque directory hides what lower layers put in it (entries of
+    /// the same layer stay).
+    fn opaque(&mut self, dir: &str, index: usize, root: &Path) {
+        let prefix = if dir.is_empty() {
+            String::new()
+        } else {
+            format!("{dir}/")
+        };
+        let victims: Vec<String> = self
+            .owners
+            .iter()
+            .filter(|(k, layer)| k.starts_with(&prefix) && **layer < index)
+            .map(|(k, _)| k.clone())
+            .collect();
+        for v in victims {
+            self.remove_file(&v, root);
+        }
+    }
+}
+
+/// Makes the parent directories of `dest` (all inside `root`, none a
+/// symlink since none is ever created) and clears a directory in the way.
+fn prepare(dest: &Path, root: &Path) -> std::io::Result<()> {
+    debug_assert!(dest.starts_with(root));
+    if let Some(parent) = dest.parent() {
+        // A file from a lower layer where a directory is now needed.
+        let mut p = parent;
+        while p != root {
+            if p.is_file() {
+                std::fs::remove_file(p)?;
+                break;
+            }
+            match p.parent() {
+                Some(pp) => p = pp,
+                None => break,
+            }
+        }
+        std::fs::create_dir_all(parent)?;
+    }
+    if dest.is_dir() {
+        std::fs::remove_dir_all(dest)?;
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn normalises_paths() {
+        assert_eq!(normalise("./a/b/"), Ok(Some("a/b".into())));
+        assert_eq!(
+            normalise("/etc/os-release"),
+            Ok(Some("etc/os-release".into()))
+        );
+        assert_eq!(normalise("./"), Ok(None));
+        assert!(normalise("a/../../etc/passwd").is_err());
+        assert!(normalise("..").is_err());
+    }
+
+    #[test]
+    fn media_types() {
+        assert_eq!(
+            compression_of("application/vnd.oci.image.layer.v1.tar+zstd", "l").unwrap(),
+            Some(Compression::Zstd)
+        );
+        let e =
+            compression_of("application/vnd.cncf.helm.chart.content.v1.tar+gzip", "l").unwrap_err();
+        assert!(
+            e.to_string().contains("unsupported layer media type"),
+            "{e}"
+        );
+    }
+}

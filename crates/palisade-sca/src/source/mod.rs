@@ -1,0 +1,154 @@
+//! Targets: what `palisade sbom TARGET` can read, and how it is told
+//! apart — a directory (or `--rootfs`), an OCI image layout directory, a
+//! tarball (docker-archive or OCI layout), a CycloneDX/SPDX SBOM to read
+//! back, a single lockfile or binary, or a registry reference.
+
+pub mod image;
+pub mod layer;
+pub mod registry;
+
+use std::io::Read;
+use std::path::Path;
+
+use crate::bom::Sbom;
+use crate::error::{Error, Result};
+use crate::scan::{self, ScanOptions};
+
+/// Registry credentials.
+#[derive(Clone, Default, PartialEq, Eq)]
+pub enum Credentials {
+    #[default]
+    Anonymous,
+    Basic {
+        user: String,
+        password: String,
+    },
+    Bearer(String),
+}
+
+impl std::fmt::Debug for Credentials {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // Never print secrets.
+        f.write_str(match self {
+            Credentials::Anonymous => "Anonymous",
+            Credentials::Basic { .. } => "Basic(…)",
+            Credentials::Bearer(_) => "Bearer(…)",
+        })
+    }
+}
+
+/// Options for [`sbom_of`].
+#[derive(Debug, Clone, Default)]
+pub struct SourceOptions {
+    pub scan: ScanOptions,
+    /// `os/arch[/variant]` to pick from multi-platform images.
+    pub platform: String,
+    /// Plain HTTP to the registry.
+    pub insecure: bool,
+    pub credentials: Credentials,
+}
+
+/// What a target is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TargetType {
+    Directory,
+    OciLayout,
+    /// docker-archive or OCI layout tarball.
+    ImageArchive,
+    Sbom,
+    File,
+    Registry,
+}
+
+/// Decides what `target` is.
+pub fn classify(target: &str) -> Result<TargetType> {
+    let p = Path::new(target);
+    match std::fs::metadata(p) {
+        Ok(m) if m.is_dir() => {
+            if p.join("oci-layout").is_file() && p.join("index.json").is_file() {
+                Ok(TargetType::OciLayout)
+            } else {
+                Ok(TargetType::Directory)
+            }
+        }
+        Ok(_) => {
+            let mut head = [0u8; 1024];
+            let n = std::fs::File::open(p)
+                .and_then(|mut f| f.read(&mut head))
+                .map_err(|e| Error::io(target, &e))?;
+            let head = head.get(..n).unwrap_or(&[]);
+            if crate::read::sniff(head).is_some() {
+                Ok(TargetType::Sbom)
+            } else if head.get(257..262) == Some(b"ustar") {
+                Ok(TargetType::ImageArchive)
+            } else {
+                Ok(TargetType::File)
+            }
+        }
+        Err(e)
+            if e.kind() == std::io::ErrorKind::NotFound
+                && registry::looks_like_reference(target) =>
+        {
+            Ok(TargetType::Registry)
+        }
+        Err(e) => Err(Error::io(target, &e)),
+    }
+}
+
+/// Builds (or reads) the SBOM of `target`.
+pub fn sbom_of(target: &str, opts: &SourceOptions) -> Result<Sbom> {
+    let ty = classify(target)?;
+    let platform = if opts.platform.is_empty() {
+        "linux/amd64"
+    } else {
+        opts.platform.as_str()
+    };
+    match ty {
+        TargetType::Directory | TargetType::File => {
+            Ok(scan::scan(Path::new(target), target, &opts.scan))
+        }
+        TargetType::Sbom => crate::read::read_file(Path::new(target)),
+        TargetType::OciLayout => {
+            let blobs = image::LayoutDir {
+                dir: Path::new(target).to_path_buf(),
+                display: target.to_owned(),
+            };
+            let index: serde_json::Value = {
+                let bytes =
+                    scan::read_limited(&blobs.dir.join("index.json"), target, 16 * 1024 * 1024)?;
+                serde_json::from_slice(&bytes)
+                    .map_err(|e| Error::json(format!("{target}/index.json"), &e))?
+            };
+            let resolved = image::resolve_layout(&blobs, &index, platform)?;
+            image::scan_image(&blobs, resolved, target, &opts.scan)
+        }
+        TargetType::ImageArchive => {
+            let idx = image::TarIndex::open(Path::new(target), target)?;
+            let resolved = if idx.has("manifest.json") {
+                image::resolve_docker_archive(&idx)?
+            } else if idx.has("index.json") && idx.has("oci-layout") {
+                let mut buf = Vec::new();
+                image::Blobs::open_path(&idx, "index.json")?
+                    .take(16 * 1024 * 1024)
+                    .read_to_end(&mut buf)
+                    .map_err(|e| Error::io(target, &e))?;
+                let index: serde_json::Value = serde_json::from_slice(&buf)
+                    .map_err(|e| Error::json(format!("{target}: index.json"), &e))?;
+                image::resolve_layout(&idx, &index, platform)?
+            } else {
+                return Err(Error::unsupported(
+                    target,
+                    "tar archive is neither a docker-archive (`manifest.json`) nor an OCI layout (`oci-layout`, `index.json`)",
+                ));
+            };
+            image::scan_image(&idx, resolved, target, &opts.scan)
+        }
+        TargetType::Registry => registry::scan_reference(
+            target,
+            platform,
+            opts.insecure,
+            &opts.credentials,
+            &opts.scan,
+        ),
+    }
+}
