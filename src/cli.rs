@@ -37,6 +37,12 @@ pub enum Command {
     /// Software bill of materials (CycloneDX 1.6, SPDX 2.3 or a table) of a
     /// directory, root filesystem, OCI image or existing SBOM.
     Sbom(Box<SbomArgs>),
+    /// The offline advisory database: import, update, info.
+    #[command(subcommand)]
+    Db(crate::commands::vuln::DbCommand),
+    /// Known vulnerabilities of a directory, root filesystem, image or SBOM
+    /// (OSV matching, VEX-aware).
+    Vuln(Box<crate::commands::vuln::VulnArgs>),
 }
 
 /// `palisade sbom` (docs/sbom.md).
@@ -175,6 +181,8 @@ pub enum ScannerName {
     /// User policies: Rego and ValidatingAdmissionPolicies (--policy; on by
     /// default when policies are given).
     Policy,
+    /// Known-vulnerable packages (the advisory database of `palisade db`).
+    Vuln,
 }
 
 #[derive(Debug, Args)]

@@ -26,6 +26,8 @@ fn main() -> ExitCode {
         Command::Rbac(cmd) => commands::rbac::run(cmd),
         Command::Policy(cmd) => commands::policy::run(cmd),
         Command::Sbom(args) => commands::sbom::run(*args),
+        Command::Db(cmd) => commands::vuln::run_db(cmd),
+        Command::Vuln(args) => commands::vuln::run_vuln(*args),
     };
     match result {
         Ok(code) => code,

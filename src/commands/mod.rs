@@ -8,3 +8,4 @@ pub mod sbom;
 pub mod scan;
 pub mod scan_policy;
 pub mod scan_secrets;
+pub mod vuln;

@@ -105,6 +105,7 @@ pub fn run(args: ScanArgs) -> Result<ExitCode> {
             ScannerName::Rbac => Scanner::Rbac,
             ScannerName::Secret => Scanner::Secret,
             ScannerName::Policy => Scanner::Policy,
+            ScannerName::Vuln => Scanner::Vuln,
         })
         .collect();
     let secrets = scan_secrets::setup(&args, &mut selection, resolved.max_file_size)?;
@@ -199,6 +200,17 @@ pub fn run(args: ScanArgs) -> Result<ExitCode> {
     for meta in engine.analyzer_rules() {
         report.rules.insert(meta.code.to_string(), meta);
     }
+    if args.scanners.contains(&ScannerName::Vuln) {
+        let vulns = super::vuln::for_scan(&args.targets)?;
+        for e in &vulns.errors {
+            rendered.push((
+                e.path.clone(),
+                0,
+                diagnostics::input_error(e, None, color_err),
+            ));
+        }
+        report.merge(vulns);
+    }
     suppress::apply(&mut report, &ignores, baseline.as_ref());
     report.retain_severities(&resolved.severities);
     report.finalize();
@@ -227,7 +239,11 @@ pub fn run(args: ScanArgs) -> Result<ExitCode> {
     for (_, _, text) in &rendered {
         let _ = stderr.write_all(text.as_bytes());
     }
-    if report.errors.is_empty() && report.stats.files == 0 && !args.quiet {
+    if report.errors.is_empty()
+        && report.stats.files == 0
+        && !args.quiet
+        && args.scanners != [ScannerName::Vuln]
+    {
         diagnostics::warn(if secrets.is_some() {
             "no files to scan in the given targets"
         } else {

@@ -16,13 +16,17 @@
 #![forbid(unsafe_code)]
 
 pub mod advisory;
+pub mod cdx;
 pub mod cvss;
 pub mod error;
 pub mod import;
 pub mod matcher;
 pub mod osv;
+pub mod scan;
 pub mod store;
+pub mod update;
 pub mod version;
+pub mod vex;
 
 pub use advisory::Advisory;
 pub use error::{Error, Result};

@@ -200,6 +200,20 @@ impl Store {
         Ok(out)
     }
 
+    /// Rewrites a source's record (after adding its URL and checksum).
+    pub fn set_source_info(&self, info: &SourceInfo) -> Result<()> {
+        let e = |x: &dyn std::fmt::Display| Error::store(&self.path, x);
+        let txn = self.db.begin_write().map_err(|x| e(&x))?;
+        {
+            let mut sources = txn.open_table(SOURCES).map_err(|x| e(&x))?;
+            let bytes = serde_json::to_vec(info).map_err(|x| e(&x))?;
+            sources
+                .insert(info.name.as_str(), bytes.as_slice())
+                .map_err(|x| e(&x))?;
+        }
+        txn.commit().map_err(|x| e(&x))
+    }
+
     /// Starts (re)importing source `name`: what it imported before is
     /// removed first.
     pub fn begin_source(&self, name: &str, kind: &str) -> Result<SourceWriter<'_>> {

@@ -464,7 +464,11 @@ fn nodejs_dir(w: &mut SourceWriter<'_>, dir: &Path) -> Result<()> {
     let mut seen = 0;
     let source = w.info.name.clone();
     for (p, ft) in sorted_entries(&dir.join("npm"), &mut seen)? {
-        if !ft.is_file() || p.extension().is_none_or(|e| e != "json") {
+        // `index.json` is the data set's table of contents, not an advisory.
+        if !ft.is_file()
+            || p.extension().is_none_or(|e| e != "json")
+            || p.file_name().is_some_and(|n| n == "index.json")
+        {
             continue;
         }
         let what = p.display().to_string();

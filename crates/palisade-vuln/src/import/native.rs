@@ -122,8 +122,9 @@ pub fn nodejs(bytes: &[u8], source: &str) -> Result<Advisory, String> {
 #[derive(Debug, Deserialize)]
 struct SecDb {
     distroversion: String,
+    /// `packages:` is empty (null) in some files.
     #[serde(default)]
-    packages: Vec<SecDbPackage>,
+    packages: Option<Vec<SecDbPackage>>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -173,7 +174,7 @@ pub fn alpine(
     let ecosystem = format!("Alpine:{release}");
     let mut out = Vec::new();
     let mut problems = Vec::new();
-    for p in db.packages {
+    for p in db.packages.unwrap_or_default() {
         for (fixed, ids) in p.pkg.secfixes {
             if fixed.trim() == "0" {
                 continue;
@@ -319,9 +320,7 @@ impl TrackerList {
             self.current = Some(a);
             return done;
         }
-        let Some(a) = self.current.as_mut() else {
-            return None;
-        };
+        let a = self.current.as_mut()?;
         if let Some(cves) = trimmed.strip_prefix('{') {
             for c in cves.trim_end_matches('}').split_whitespace() {
                 if !a.aliases.iter().any(|x| x == c) {

@@ -64,10 +64,8 @@ pub fn read(
             Xml::Empty(e) => {
                 on_open(&e, &mut def, &mut n);
             }
-            Xml::Text(t) => {
-                if text.len() < MAX_TEXT {
-                    text.push_str(&t.decode().map_err(|e| crate::Error::input(file, e))?);
-                }
+            Xml::Text(t) if text.len() < MAX_TEXT => {
+                text.push_str(&t.decode().map_err(|e| crate::Error::input(file, e))?);
             }
             Xml::GeneralRef(r) => {
                 // Entities in text (&amp; …): keep a readable stand-in.
@@ -81,10 +79,8 @@ pub fn read(
                     _ => ' ',
                 });
             }
-            Xml::CData(t) => {
-                if text.len() < MAX_TEXT {
-                    text.push_str(&String::from_utf8_lossy(t.as_ref()));
-                }
+            Xml::CData(t) if text.len() < MAX_TEXT => {
+                text.push_str(&String::from_utf8_lossy(t.as_ref()));
             }
             Xml::End(e) => {
                 let local = e.local_name();

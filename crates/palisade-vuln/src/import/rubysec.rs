@@ -34,9 +34,10 @@ struct Raw {
 /// (unless it is the only one), increment the new last one.
 fn bump(v: &str) -> Option<String> {
     let mut segs: Vec<&str> = v.split('.').collect();
+    // Gem splits `rc1` into `rc`, 1 and pops until no letter is left.
     while segs
-        .last()
-        .is_some_and(|s| s.chars().any(|c| c.is_ascii_alphabetic()))
+        .iter()
+        .any(|s| s.chars().any(|c| c.is_ascii_alphabetic()))
     {
         segs.pop();
     }
@@ -190,6 +191,7 @@ patched_versions:
         assert_eq!(bump("1.1.3").as_deref(), Some("1.2"));
         assert_eq!(bump("1").as_deref(), Some("2"));
         assert_eq!(bump("4.2.0.beta1").as_deref(), Some("4.3"));
+        assert_eq!(bump("1.0.0.rc1.1").as_deref(), Some("1.1"));
         assert!(requirement(">= 2.0, < 2.2").is_ok());
         assert!(requirement("=~ 1").is_err());
         assert!(requirement(">= not.a.version!").is_err());

@@ -58,11 +58,9 @@ impl Lexer<'_> {
                 match c {
                     b'.' => n = Tok::DigitOrZero,
                     b'_' => n = Tok::Suffix,
-                    b'-' => {
-                        if self.s.get(1) == Some(&b'r') {
-                            n = Tok::RevisionNo;
-                            self.s = self.s.get(1..).unwrap_or(&[]);
-                        }
+                    b'-' if self.s.get(1) == Some(&b'r') => {
+                        n = Tok::RevisionNo;
+                        self.s = self.s.get(1..).unwrap_or(&[]);
                     }
                     _ => {}
                 }

@@ -1,0 +1,388 @@
+//! Components in, findings out: matches every component of an SBOM
+//! against an advisory source and builds the [`Report`] the reporters
+//! print, with one finding per (vulnerability, component, location).
+//! Nothing is silently skipped: components that cannot be matched and
+//! advisories that cannot be decided are counted, and an SBOM of which no
+//! component could be matched is an input error, not "no vulnerabilities".
+
+use std::borrow::Cow;
+use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
+
+use palisade_core::report::InputErrorKind;
+use palisade_core::{
+    Finding, Framework, InputError, Location, Reference, Report, ResourceRef, RuleMeta, Scanner,
+    Severity, SuppressionKind,
+};
+use palisade_sca::{Component, Sbom};
+use serde::Serialize;
+
+use crate::error::Result;
+use crate::matcher::{
+    self, AdvisorySource, ComponentMatches, Coordinates, Vulnerability, coordinates,
+};
+use crate::vex::Vex;
+
+/// Code of the informational finding for an advisory the data cannot
+/// decide for a component.
+pub const UNDECIDED_CODE: &str = "VULN-UNDECIDED";
+
+/// Options of a vulnerability scan.
+#[derive(Debug, Clone, Default)]
+pub struct Options {
+    /// Drop vulnerabilities without a fixed version.
+    pub ignore_unfixed: bool,
+}
+
+/// Counters of a vulnerability scan.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Stats {
+    pub components: u64,
+    /// Components looked up in the database.
+    pub matched: u64,
+    /// Components without a purl (read from SBOMs that lack them).
+    pub without_purl: u64,
+    /// Components whose ecosystem (or distro release) has no OSV name,
+    /// by ecosystem label.
+    pub unsupported: BTreeMap<String, u64>,
+    /// Components with at least one vulnerability.
+    pub vulnerable: u64,
+    /// Vulnerabilities (aliases merged) over all components.
+    pub vulnerabilities: u64,
+    /// Vulnerabilities dropped by `--ignore-unfixed`.
+    pub unfixed_ignored: u64,
+    /// Advisories that could not be decided for a component.
+    pub undecided: u64,
+    /// Withdrawn advisories passed over.
+    pub withdrawn: u64,
+}
+
+/// A matched component with its vulnerabilities (for the CycloneDX VEX
+/// writer).
+#[derive(Debug, Clone)]
+pub struct Matched {
+    pub component: Component,
+    pub coordinates: Coordinates,
+    pub vulnerabilities: Vec<Vulnerability>,
+    /// Per vulnerability (same order): the VEX suppression, if any.
+    pub vex: Vec<Option<String>>,
+}
+
+/// Everything a vulnerability scan produced.
+#[derive(Debug, Clone, Default)]
+pub struct Outcome {
+    pub report: Report,
+    pub stats: Stats,
+    pub matched: Vec<Matched>,
+}
+
+/// Scans an SBOM. `display` names the SBOM or target for findings
+/// without a file location.
+pub fn scan(sbom: &Sbom, db: &dyn AdvisorySource, vex: &Vex, options: &Options) -> Result<Outcome> {
+    let mut out = Outcome::default();
+    out.report.errors.extend(sbom.errors.iter().cloned());
+    let mut cache: HashMap<(String, String, String), ComponentMatches> = HashMap::new();
+    for c in &sbom.components {
+        out.stats.components += 1;
+        if c.purl.is_none() {
+            out.stats.without_purl += 1;
+        }
+        let Some(coords) = coordinates(c) else {
+            *out.stats
+                .unsupported
+                .entry(c.ecosystem.label().to_owned())
+                .or_insert(0) += 1;
+            continue;
+        };
+        out.stats.matched += 1;
+        let key = (
+            coords.ecosystem.clone(),
+            coords.name.clone(),
+            coords.version.clone(),
+        );
+        let m = match cache.get(&key) {
+            Some(m) => m.clone(),
+            None => {
+                let m = matcher::match_coordinates(db, &coords)?;
+                cache.insert(key, m.clone());
+                m
+            }
+        };
+        out.stats.withdrawn += m.withdrawn;
+        let mut vulns = m.vulnerabilities;
+        if options.ignore_unfixed {
+            let before = vulns.len();
+            vulns.retain(|v| !v.fixed.is_empty());
+            out.stats.unfixed_ignored += (before - vulns.len()) as u64;
+        }
+        for (id, why) in &m.undecided {
+            out.stats.undecided += 1;
+            undecided_finding(&mut out.report, sbom, c, &coords, id, why);
+        }
+        if vulns.is_empty() {
+            continue;
+        }
+        out.stats.vulnerable += 1;
+        out.stats.vulnerabilities += vulns.len() as u64;
+        let mut vex_notes = Vec::with_capacity(vulns.len());
+        for v in &vulns {
+            let mut ids: Vec<&str> = vec![v.id.as_str()];
+            ids.extend(v.aliases.iter().map(String::as_str));
+            let suppression = vex.suppression(&ids, c.purl.as_ref(), &c.bom_ref).map(|s| {
+                let status = match s.status {
+                    crate::vex::Status::Fixed => "fixed",
+                    _ => "not_affected",
+                };
+                if s.justification.is_empty() {
+                    format!("{status} ({})", s.origin)
+                } else {
+                    format!("{status}: {} ({})", s.justification, s.origin)
+                }
+            });
+            add_findings(&mut out.report, sbom, c, &coords, v, suppression.clone());
+            vex_notes.push(suppression);
+        }
+        out.matched.push(Matched {
+            component: c.clone(),
+            coordinates: coords,
+            vulnerabilities: vulns,
+            vex: vex_notes,
+        });
+    }
+    if out.stats.components > 0 && out.stats.matched == 0 {
+        out.report.errors.push(InputError::new(
+            sbom.target.name.clone(),
+            InputErrorKind::Invalid,
+            format!(
+                "none of the {} components could be matched against advisories ({} without a purl; ecosystems without advisory data: {}): the result is not \"no vulnerabilities\"",
+                out.stats.components,
+                out.stats.without_purl,
+                describe(&out.stats.unsupported)
+            ),
+        ));
+    } else if sbom.components.is_empty() && sbom.errors.is_empty() {
+        out.report.errors.push(InputError::new(
+            sbom.target.name.clone(),
+            InputErrorKind::Invalid,
+            "no components found: nothing was checked for vulnerabilities",
+        ));
+    }
+    out.report.stats.objects = out.stats.components;
+    out.report.stats.files = 1;
+    Ok(out)
+}
+
+fn describe(m: &BTreeMap<String, u64>) -> String {
+    if m.is_empty() {
+        return "none".into();
+    }
+    m.iter()
+        .map(|(k, v)| format!("{k} {v}"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+fn locations(sbom: &Sbom, c: &Component) -> Vec<(String, Option<String>)> {
+    let mut out: Vec<(String, Option<String>)> = c
+        .locations
+        .iter()
+        .map(|l| {
+            let path = if l.path.is_empty() {
+                sbom.target.name.clone()
+            } else {
+                l.path.clone()
+            };
+            (
+                path,
+                l.layer_digest.clone().or_else(|| l.layer_diff_id.clone()),
+            )
+        })
+        .collect();
+    if out.is_empty() {
+        out.push((sbom.target.name.clone(), None));
+    }
+    out.sort();
+    out.dedup();
+    out
+}
+
+fn resource(c: &Component, coords: &Coordinates) -> ResourceRef {
+    ResourceRef::new(
+        "Package",
+        Some(coords.ecosystem.clone()),
+        Some(format!("{}@{}", c.osv_name(), c.version)),
+    )
+}
+
+fn identity(c: &Component) -> String {
+    c.purl
+        .as_ref()
+        .map_or_else(|| c.bom_ref.clone(), ToString::to_string)
+}
+
+fn add_findings(
+    report: &mut Report,
+    sbom: &Sbom,
+    c: &Component,
+    coords: &Coordinates,
+    v: &Vulnerability,
+    vex: Option<String>,
+) {
+    let severity = matcher::severity(v);
+    let summary = v
+        .advisories
+        .iter()
+        .map(|a| a.summary.as_str())
+        .find(|s| !s.is_empty())
+        .unwrap_or("");
+    let mut message = if v.malicious {
+        format!("{} {} is a malicious package", c.osv_name(), c.version)
+    } else {
+        format!("{} {} is vulnerable", c.osv_name(), c.version)
+    };
+    if coords.name != c.osv_name() {
+        message.push_str(&format!(
+            " (source package {} {})",
+            coords.name, coords.version
+        ));
+    }
+    if !summary.is_empty() {
+        message.push_str(&format!(": {summary}"));
+    }
+    if !v.aliases.is_empty() {
+        message.push_str(&format!(" [{}]", v.aliases.join(", ")));
+    }
+    if v.fixed.is_empty() {
+        message.push_str("; no fixed version");
+    } else {
+        message.push_str(&format!("; fixed in {}", v.fixed.join(", ")));
+    }
+    if v.rated.unknown {
+        message.push_str("; severity not rated by the advisory (assumed medium)");
+    }
+    for (path, layer) in locations(sbom, c) {
+        let mut f = Finding::new(
+            v.id.clone(),
+            severity,
+            message.clone(),
+            Location::new(Arc::from(path.as_str()), None),
+        )
+        .with_identity(Some(resource(c, coords)), layer, Some(identity(c)));
+        if let Some(reason) = &vex {
+            f.suppress(SuppressionKind::Vex, Some(reason.clone()));
+        }
+        report.findings.push(f);
+    }
+    report
+        .rules
+        .entry(v.id.clone())
+        .or_insert_with(|| rule_meta(v, severity));
+}
+
+fn rule_meta(v: &Vulnerability, severity: Severity) -> RuleMeta {
+    let first = v.advisories.first();
+    let title = first
+        .map(|a| a.summary.clone())
+        .filter(|s| !s.is_empty())
+        .unwrap_or_else(|| v.id.clone());
+    let mut refs: Vec<Reference> = Vec::new();
+    for a in &v.advisories {
+        for u in a.references.iter().take(5) {
+            let r = Reference {
+                framework: Framework::Url,
+                id: Cow::Owned(u.clone()),
+            };
+            if !refs.contains(&r) {
+                refs.push(r);
+            }
+        }
+    }
+    if v.id.starts_with("CVE-") {
+        refs.insert(
+            0,
+            Reference {
+                framework: Framework::Url,
+                id: Cow::Owned(format!("https://nvd.nist.gov/vuln/detail/{}", v.id)),
+            },
+        );
+    }
+    let mut doc = format!("## What it does\n\n{title}\n\n");
+    if let Some(d) = first.map(|a| a.details.as_str()).filter(|d| !d.is_empty()) {
+        doc.push_str(d);
+        doc.push_str("\n\n");
+    }
+    if !v.aliases.is_empty() {
+        doc.push_str(&format!("Aliases: {}\n\n", v.aliases.join(", ")));
+    }
+    if let Some(s) = &v.rated.score {
+        doc.push_str(&format!(
+            "{} base score {:.1} ({})\n\n",
+            s.kind, s.value, s.vector
+        ));
+    }
+    let sources: Vec<&str> = v.advisories.iter().map(|a| a.source.as_str()).collect();
+    doc.push_str(&format!("Advisory data: {}\n", sources.join(", ")));
+    RuleMeta {
+        code: Cow::Owned(v.id.clone()),
+        name: Cow::Borrowed(if v.malicious {
+            "malicious-package"
+        } else {
+            "vulnerable-package"
+        }),
+        title: Cow::Owned(title),
+        severity,
+        scanner: Scanner::Vuln,
+        references: Cow::Owned(refs),
+        fix: Cow::Borrowed(if v.malicious {
+            "Remove the package and rotate any credentials it could reach."
+        } else {
+            "Upgrade to a fixed version, or record why it does not apply in a VEX document."
+        }),
+        doc: Cow::Owned(doc),
+    }
+}
+
+fn undecided_finding(
+    report: &mut Report,
+    sbom: &Sbom,
+    c: &Component,
+    coords: &Coordinates,
+    id: &str,
+    why: &str,
+) {
+    let message = format!(
+        "{} {}: advisory {id} could not be evaluated ({why}); check it by hand",
+        c.osv_name(),
+        c.version
+    );
+    for (path, layer) in locations(sbom, c) {
+        let f = Finding::new(
+            UNDECIDED_CODE,
+            Severity::Info,
+            message.clone(),
+            Location::new(Arc::from(path.as_str()), None),
+        )
+        .with_identity(
+            Some(resource(c, coords)),
+            layer,
+            Some(format!("{}#{id}", identity(c))),
+        );
+        report.findings.push(f);
+    }
+    report
+        .rules
+        .entry(UNDECIDED_CODE.to_owned())
+        .or_insert_with(|| RuleMeta {
+            code: Cow::Borrowed(UNDECIDED_CODE),
+            name: Cow::Borrowed("undecided-advisory"),
+            title: Cow::Borrowed("An advisory for this package could not be evaluated"),
+            severity: Severity::Info,
+            scanner: Scanner::Vuln,
+            references: Cow::Borrowed(&[]),
+            fix: Cow::Borrowed("Read the advisory and compare the affected versions by hand."),
+            doc: Cow::Borrowed(
+                "## What it does\n\nReports an advisory that names the package but whose affected versions could not be decided: a version that does not parse in the ecosystem's scheme, an ecosystem without a known version order, or only GIT ranges.",
+            ),
+        });
+}

@@ -1,0 +1,306 @@
+//! VEX statements from OpenVEX and CycloneDX VEX documents: which
+//! vulnerabilities do not affect which products, and why. Findings they
+//! cover stay in the report, suppressed with the justification.
+
+use std::path::Path;
+
+use palisade_sca::Purl;
+use serde_json::Value;
+
+use crate::error::{Error, Result};
+
+/// Largest VEX document read.
+pub const MAX_VEX_BYTES: u64 = 64 * 1024 * 1024;
+
+/// What a statement says.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Status {
+    NotAffected,
+    Fixed,
+    /// `affected` / `under_investigation` (OpenVEX), `exploitable` /
+    /// `in_triage` (CycloneDX): no suppression.
+    Other,
+}
+
+/// One statement: a vulnerability, the products it is about (empty: all),
+/// a status and the reason given.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Statement {
+    pub vulnerability: String,
+    pub products: Vec<String>,
+    pub status: Status,
+    pub justification: String,
+    /// The document it came from.
+    pub origin: String,
+}
+
+/// Statements from one or more documents.
+#[derive(Debug, Clone, Default)]
+pub struct Vex {
+    pub statements: Vec<Statement>,
+}
+
+fn products_openvex(v: &Value) -> Vec<String> {
+    let mut out = Vec::new();
+    for p in v.as_array().into_iter().flatten() {
+        match p {
+            Value::String(s) => out.push(s.clone()),
+            Value::Object(_) => {
+                if let Some(id) = p.get("@id").and_then(Value::as_str) {
+                    out.push(id.to_owned());
+                }
+                if let Some(purl) = p.pointer("/identifiers/purl").and_then(Value::as_str) {
+                    out.push(purl.to_owned());
+                }
+                for sub in p
+                    .get("subcomponents")
+                    .and_then(Value::as_array)
+                    .into_iter()
+                    .flatten()
+                {
+                    if let Some(id) = sub.get("@id").and_then(Value::as_str) {
+                        out.push(id.to_owned());
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+    out
+}
+
+impl Vex {
+    /// Reads an OpenVEX or CycloneDX VEX JSON file.
+    pub fn read_file(&mut self, path: &Path) -> Result<()> {
+        let display = path.display().to_string();
+        let meta = std::fs::metadata(path).map_err(|e| Error::input(&display, e))?;
+        if meta.len() > MAX_VEX_BYTES {
+            return Err(Error::input(
+                &display,
+                format!("larger than {MAX_VEX_BYTES} bytes"),
+            ));
+        }
+        let bytes = std::fs::read(path).map_err(|e| Error::input(&display, e))?;
+        self.read_bytes(&bytes, &display)
+    }
+
+    /// Reads a VEX document from memory.
+    pub fn read_bytes(&mut self, bytes: &[u8], display: &str) -> Result<()> {
+        let doc: Value = serde_json::from_slice(bytes)
+            .map_err(|e| Error::input(display, format!("invalid JSON: {e}")))?;
+        if doc.get("statements").is_some() {
+            self.openvex(&doc, display)
+        } else if doc.get("bomFormat").and_then(Value::as_str) == Some("CycloneDX") {
+            self.cyclonedx(&doc, display)
+        } else {
+            Err(Error::input(
+                display,
+                "not a VEX document: neither OpenVEX (`statements`) nor CycloneDX (`bomFormat`)",
+            ))
+        }
+    }
+
+    fn openvex(&mut self, doc: &Value, display: &str) -> Result<()> {
+        let statements = doc
+            .get("statements")
+            .and_then(Value::as_array)
+            .ok_or_else(|| Error::input(display, "`statements` is not an array"))?;
+        for (i, s) in statements.iter().enumerate() {
+            let vuln = match s.get("vulnerability") {
+                Some(Value::String(v)) => v.clone(),
+                Some(v @ Value::Object(_)) => v
+                    .get("name")
+                    .or_else(|| v.get("@id"))
+                    .and_then(Value::as_str)
+                    .unwrap_or("")
+                    .to_owned(),
+                _ => String::new(),
+            };
+            if vuln.is_empty() {
+                return Err(Error::input(
+                    display,
+                    format!("statement {i}: no vulnerability"),
+                ));
+            }
+            let status = match s.get("status").and_then(Value::as_str) {
+                Some("not_affected") => Status::NotAffected,
+                Some("fixed") => Status::Fixed,
+                Some("affected" | "under_investigation") => Status::Other,
+                other => {
+                    return Err(Error::input(
+                        display,
+                        format!("statement {i}: unknown status {other:?}"),
+                    ));
+                }
+            };
+            let mut why: Vec<&str> = Vec::new();
+            for k in ["justification", "impact_statement", "status_notes"] {
+                if let Some(t) = s.get(k).and_then(Value::as_str).filter(|t| !t.is_empty()) {
+                    why.push(t);
+                }
+            }
+            self.statements.push(Statement {
+                vulnerability: vuln,
+                products: s.get("products").map(products_openvex).unwrap_or_default(),
+                status,
+                justification: why.join(": "),
+                origin: display.to_owned(),
+            });
+        }
+        Ok(())
+    }
+
+    fn cyclonedx(&mut self, doc: &Value, display: &str) -> Result<()> {
+        for (i, v) in doc
+            .get("vulnerabilities")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+            .enumerate()
+        {
+            let id = v.get("id").and_then(Value::as_str).unwrap_or("");
+            if id.is_empty() {
+                return Err(Error::input(display, format!("vulnerability {i}: no id")));
+            }
+            let analysis = v.get("analysis");
+            let state = analysis
+                .and_then(|a| a.get("state"))
+                .and_then(Value::as_str);
+            let status = match state {
+                Some("not_affected" | "false_positive") => Status::NotAffected,
+                Some("resolved" | "resolved_with_pedigree") => Status::Fixed,
+                _ => Status::Other,
+            };
+            let mut why: Vec<String> = Vec::new();
+            if let Some(s) = state {
+                why.push(s.to_owned());
+            }
+            for k in ["justification", "detail"] {
+                if let Some(t) = analysis
+                    .and_then(|a| a.get(k))
+                    .and_then(Value::as_str)
+                    .filter(|t| !t.is_empty())
+                {
+                    why.push(t.to_owned());
+                }
+            }
+            let products: Vec<String> = v
+                .get("affects")
+                .and_then(Value::as_array)
+                .into_iter()
+                .flatten()
+                .filter_map(|a| a.get("ref").and_then(Value::as_str).map(str::to_owned))
+                .collect();
+            let mut ids = vec![id.to_owned()];
+            ids.extend(
+                v.get("references")
+                    .and_then(Value::as_array)
+                    .into_iter()
+                    .flatten()
+                    .filter_map(|r| r.get("id").and_then(Value::as_str).map(str::to_owned)),
+            );
+            for vuln in ids {
+                self.statements.push(Statement {
+                    vulnerability: vuln,
+                    products: products.clone(),
+                    status,
+                    justification: why.join(": "),
+                    origin: display.to_owned(),
+                });
+            }
+        }
+        Ok(())
+    }
+
+    /// The statement that suppresses a vulnerability (any of `ids`) in the
+    /// component with `purl` / `bom_ref`, if any. Products match by purl
+    /// (package and, when the statement gives one, version; qualifiers
+    /// ignored) or by bom-ref.
+    pub fn suppression(
+        &self,
+        ids: &[&str],
+        purl: Option<&Purl>,
+        bom_ref: &str,
+    ) -> Option<&Statement> {
+        self.statements.iter().find(|s| {
+            s.status != Status::Other
+                && ids.iter().any(|i| i.eq_ignore_ascii_case(&s.vulnerability))
+                && (s.products.is_empty()
+                    || s.products.iter().any(|p| product_matches(p, purl, bom_ref)))
+        })
+    }
+}
+
+fn product_matches(product: &str, purl: Option<&Purl>, bom_ref: &str) -> bool {
+    if product == bom_ref {
+        return true;
+    }
+    let (Ok(p), Some(c)) = (product.parse::<Purl>(), purl) else {
+        return false;
+    };
+    p.package_key() == c.package_key()
+        && p.version
+            .as_ref()
+            .is_none_or(|v| Some(v) == c.version.as_ref())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn openvex_statements() {
+        let doc = br#"{"@context":"https://openvex.dev/ns/v0.2.0","statements":[
+          {"vulnerability":{"name":"CVE-2018-18074"},"products":[{"@id":"pkg:pypi/requests@2.19.0"}],
+           "status":"not_affected","justification":"vulnerable_code_not_in_execute_path","impact_statement":"no redirects"},
+          {"vulnerability":"CVE-1","products":["pkg:npm/x"],"status":"affected"}]}"#;
+        let mut v = Vex::default();
+        v.read_bytes(doc, "a.vex.json").unwrap();
+        assert_eq!(v.statements.len(), 2);
+        let purl: Purl = "pkg:pypi/requests@2.19.0".parse().unwrap();
+        let s = v
+            .suppression(&["GHSA-x", "CVE-2018-18074"], Some(&purl), "r")
+            .unwrap();
+        assert_eq!(
+            s.justification,
+            "vulnerable_code_not_in_execute_path: no redirects"
+        );
+        let other: Purl = "pkg:pypi/requests@2.20.0".parse().unwrap();
+        assert!(
+            v.suppression(&["CVE-2018-18074"], Some(&other), "r")
+                .is_none()
+        );
+        let x: Purl = "pkg:npm/x@1.0.0".parse().unwrap();
+        assert!(
+            v.suppression(&["CVE-1"], Some(&x), "r").is_none(),
+            "affected does not suppress"
+        );
+    }
+
+    #[test]
+    fn cyclonedx_vex() {
+        let doc = br#"{"bomFormat":"CycloneDX","specVersion":"1.6","vulnerabilities":[
+          {"id":"CVE-2020-1","analysis":{"state":"resolved","detail":"patched downstream"},
+           "affects":[{"ref":"pkg:cargo/time@0.1.43"}]}]}"#;
+        let mut v = Vex::default();
+        v.read_bytes(doc, "b.cdx.json").unwrap();
+        let purl: Purl = "pkg:cargo/time@0.1.43".parse().unwrap();
+        let s = v.suppression(&["CVE-2020-1"], Some(&purl), "x").unwrap();
+        assert_eq!(s.status, Status::Fixed);
+        assert_eq!(s.justification, "resolved: patched downstream");
+    }
+
+    #[test]
+    fn bad_documents_are_errors() {
+        let mut v = Vex::default();
+        assert!(v.read_bytes(b"{}", "x").is_err());
+        assert!(v.read_bytes(b"[", "x").is_err());
+        assert!(
+            v.read_bytes(
+                br#"{"statements":[{"vulnerability":"CVE-1","status":"maybe"}]}"#,
+                "x"
+            )
+            .is_err()
+        );
+    }
+}
