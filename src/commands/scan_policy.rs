@@ -82,8 +82,9 @@ fn config_base(args: &ScanArgs) -> PathBuf {
         .unwrap_or_default()
 }
 
-/// Loads and compiles the policies; `None` when there are none or the
-/// `policy` scanner is off. Policy errors are printed with code frames and
+/// Loads and compiles the policies (`--policy`, `policies:`, and the
+/// ValidatingAdmissionPolicies among the scanned inputs); `None` when
+/// there are none or the `policy` scanner is off. Policy errors are printed with code frames and
 /// end the run (exit 2).
 pub(crate) fn setup(
     args: &ScanArgs,
@@ -99,16 +100,8 @@ pub(crate) fn setup(
     data.extend(config.data.iter().map(|p| base.join(p)));
     let explicit = args.scanners.contains(&ScannerName::Policy);
     let defaults = args.scanners == [ScannerName::Config, ScannerName::Rbac];
-    if policies.is_empty() {
-        if explicit && !args.quiet {
-            diagnostics::warn(
-                "the policy scanner has no policies: give --policy or `policies:` in palisade.yaml",
-            );
-        }
-        return Ok(None);
-    }
     if !explicit && !defaults {
-        if !args.quiet {
+        if !policies.is_empty() && !args.quiet {
             diagnostics::warn("--policy is ignored: --scanners does not include `policy`");
         }
         return Ok(None);
@@ -163,6 +156,15 @@ pub(crate) fn setup(
         for (path, text) in with(&kinds) {
             set.discover_context(&path, &text, &kinds, &limits);
         }
+    }
+    if set.is_empty() && set.rego.is_none() {
+        // Nothing to apply: no --policy, and no VAP bound in the inputs.
+        if explicit && !args.quiet {
+            diagnostics::warn(
+                "the policy scanner has no policies: give --policy, `policies:` in palisade.yaml, or scan ValidatingAdmissionPolicies with their bindings",
+            );
+        }
+        return Ok(None);
     }
     if !args.quiet {
         for w in set.vap.warnings() {

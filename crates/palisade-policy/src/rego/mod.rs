@@ -114,6 +114,8 @@ pub struct RegoSet {
     /// `data.<pkg>.exception` for packages that define one.
     exceptions: Vec<String>,
     outlines: Vec<ModuleOutline>,
+    /// Policy texts by path, to turn regorus' columns into characters.
+    texts: Arc<HashMap<String, String>>,
 }
 
 /// Functions that regorus has but Palisade leaves out on purpose.
@@ -174,7 +176,16 @@ impl RegoSet {
             }
         }
         if !errors.is_empty() {
-            return Err(LoadErrors(errors));
+            let texts: HashMap<String, String> = files
+                .iter()
+                .map(|f| (f.path.clone(), f.text.clone()))
+                .collect();
+            return Err(LoadErrors(
+                errors
+                    .into_iter()
+                    .map(|e| char_columns(e, &texts))
+                    .collect(),
+            ));
         }
         // OPA's default: a built-in that fails makes its expression
         // undefined instead of failing the whole query.
@@ -185,9 +196,16 @@ impl RegoSet {
             check_interval: NonZeroU32::MIN.saturating_add(31),
         });
         if let Err(e) = engine.eval_query("true".into(), false) {
-            return Err(LoadErrors(vec![PolicyError::from_regorus(
-                files.first().map_or("<policy>", |f| f.path.as_str()),
-                &e,
+            let texts: HashMap<String, String> = files
+                .iter()
+                .map(|f| (f.path.clone(), f.text.clone()))
+                .collect();
+            return Err(LoadErrors(vec![char_columns(
+                PolicyError::from_regorus(
+                    files.first().map_or("<policy>", |f| f.path.as_str()),
+                    &e,
+                ),
+                &texts,
             )]));
         }
         let outlines = match engine.get_ast_as_json() {
@@ -200,6 +218,12 @@ impl RegoSet {
                 )]));
             }
         };
+        let texts: Arc<HashMap<String, String>> = Arc::new(
+            files
+                .iter()
+                .map(|f| (f.path.clone(), f.text.clone()))
+                .collect(),
+        );
         check_calls(&outlines, &mut errors);
         let (rules, exceptions) = match conftest_rules(&outlines, &annotations, options) {
             Ok(r) => r,
@@ -209,6 +233,10 @@ impl RegoSet {
             }
         };
         if !errors.is_empty() {
+            let mut errors: Vec<PolicyError> = errors
+                .into_iter()
+                .map(|e| char_columns(e, &texts))
+                .collect();
             errors.sort_by(|a, b| (&a.path, a.span).cmp(&(&b.path, b.span)));
             errors.dedup();
             return Err(LoadErrors(errors));
@@ -218,6 +246,7 @@ impl RegoSet {
             rules,
             exceptions,
             outlines,
+            texts,
         })
     }
 
@@ -290,7 +319,7 @@ impl RegoSet {
             .iter()
             .find(|o| rule_path.starts_with(&format!("{}.", o.package)))
             .map_or("<policy>", |o| o.source.as_str());
-        let mut err = PolicyError::from_regorus(fallback, e);
+        let mut err = char_columns(PolicyError::from_regorus(fallback, e), &self.texts);
         if err.message.contains("time limit") {
             err.message = format!(
                 "evaluating {rule_path} took longer than the time limit; the policy loops over too much data ({})",
@@ -304,6 +333,10 @@ impl RegoSet {
 
     pub(crate) fn engine(&self) -> &regorus::Engine {
         &self.engine
+    }
+
+    pub(crate) fn texts(&self) -> &HashMap<String, String> {
+        &self.texts
     }
 
     pub(crate) fn outlines(&self) -> &[ModuleOutline] {
@@ -374,6 +407,32 @@ fn add_capped_ranges(engine: &mut regorus::Engine) -> anyhow::Result<()> {
         }),
     )?;
     Ok(())
+}
+
+/// regorus counts a tab as four columns; Palisade counts characters, as
+/// its code frames do.
+pub(crate) fn char_columns(mut e: PolicyError, texts: &HashMap<String, String>) -> PolicyError {
+    let Some(text) = texts.get(&e.path) else {
+        return e;
+    };
+    if let Some(span) = e.span.as_mut() {
+        for p in [&mut span.start, &mut span.end] {
+            let Some(line) = text.lines().nth(p.line.saturating_sub(1) as usize) else {
+                continue;
+            };
+            let mut col = 1u32;
+            let mut chars = 1u32;
+            for c in line.chars() {
+                if col >= p.column {
+                    break;
+                }
+                col += if c == '\t' { 4 } else { 1 };
+                chars += 1;
+            }
+            p.column = chars;
+        }
+    }
+    e
 }
 
 /// Adds one module: as Rego v1, else as v0. When both fail, the error of
@@ -595,11 +654,16 @@ fn rule_meta(
         .or_else(|| custom("name"))
         .map(str::to_string)
         .unwrap_or_else(|| code.to_ascii_lowercase());
-    let mut doc = format!("Rego rule `{short_pkg}.{name}` from `{source}`.\n");
-    if !description.is_empty() {
-        doc.push('\n');
-        doc.push_str(&description);
-        doc.push('\n');
+    let mut doc = format!(
+        "## What it does\nRego rule `{short_pkg}.{name}` from `{source}`: {title}.\n\n## Why is this bad?\n{}\n",
+        if description.is_empty() {
+            "See the policy's documentation."
+        } else {
+            description.as_str()
+        }
+    );
+    if !fix.is_empty() {
+        doc.push_str(&format!("\n## Fix\n{fix}\n"));
     }
     if !related.is_empty() {
         doc.push_str("\n## References\n");

@@ -66,7 +66,10 @@ pub fn run(set: &RegoSet, filter: Option<&str>) -> Vec<TestResult> {
                 let outcome = match engine.eval_rule(name.clone()) {
                     Ok(regorus::Value::Undefined | regorus::Value::Bool(false)) => Outcome::Fail,
                     Ok(_) => Outcome::Pass,
-                    Err(e) => Outcome::Error(PolicyError::from_regorus(&file, &e)),
+                    Err(e) => Outcome::Error(super::char_columns(
+                        PolicyError::from_regorus(&file, &e),
+                        set.texts(),
+                    )),
                 };
                 prints = engine.take_prints().unwrap_or_default();
                 outcome

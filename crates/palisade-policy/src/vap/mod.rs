@@ -757,8 +757,8 @@ fn policy_meta(spec: &PolicySpec) -> RuleMeta {
         .find_map(|v| v.message.clone())
         .unwrap_or_else(|| format!("ValidatingAdmissionPolicy {}", spec.name));
     let mut doc = format!(
-        "ValidatingAdmissionPolicy `{}` from `{}`, evaluated offline.\n\n## Validations\n",
-        spec.name, spec.path
+        "## What it does\nEvaluates the ValidatingAdmissionPolicy `{}` (from `{}`) offline, as the API server would for a CREATE.\n\n## Why is this bad?\nThe cluster rejects, warns about or audits objects that fail it: {}.\n\n## Validations\n",
+        spec.name, spec.path, title
     );
     for v in &spec.validations {
         doc.push_str(&format!("- `{}`", v.expression.text.trim()));

@@ -1,0 +1,357 @@
+//! End-to-end tests of policies in `palisade scan` (Rego with --policy and
+//! --data, ValidatingAdmissionPolicies from --policy and from the scanned
+//! inputs, suppression, policy errors) and of `palisade policy test`.
+
+// Test code: a failed unwrap is a failed test.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use std::fmt::Write as _;
+use std::fs;
+
+use assert_cmd::Command;
+use serde_json::Value;
+
+const APP: &str = "tests/fixtures/policy/app.yaml";
+const VAP_IN_INPUTS: &str = "tests/fixtures/policy/vap-in-inputs.yaml";
+
+fn palisade() -> Command {
+    let mut cmd = Command::cargo_bin("palisade").unwrap();
+    cmd.env("NO_COLOR", "1").env_remove("PALISADE_TODAY");
+    cmd
+}
+
+fn with_examples(cmd: &mut Command) -> &mut Command {
+    cmd.args([
+        "--policy",
+        "examples/policies/rego",
+        "--policy",
+        "examples/policies/vap",
+        "--data",
+        "examples/policies/data",
+    ])
+}
+
+fn json_of(output: &[u8]) -> Value {
+    serde_json::from_slice(output)
+        .unwrap_or_else(|e| panic!("invalid JSON ({e}): {}", String::from_utf8_lossy(output)))
+}
+
+/// One line per finding: what a reviewer needs to see in a snapshot.
+fn summary(report: &Value) -> String {
+    let mut out = String::new();
+    for f in report["findings"].as_array().unwrap() {
+        let loc = &f["location"];
+        writeln!(
+            out,
+            "{}:{}:{} {} {} {}{}\n    {}",
+            loc["path"].as_str().unwrap(),
+            loc["startLine"],
+            loc["startColumn"],
+            f["code"].as_str().unwrap(),
+            f["severity"].as_str().unwrap(),
+            f.get("field").and_then(Value::as_str).unwrap_or("-"),
+            f.get("suppressed")
+                .map(|s| format!(" [suppressed: {}]", s["kind"].as_str().unwrap()))
+                .unwrap_or_default(),
+            f["message"].as_str().unwrap(),
+        )
+        .unwrap();
+    }
+    out
+}
+
+#[test]
+fn scan_applies_rego_and_vaps_with_exact_locations() {
+    let out = with_examples(palisade().args([
+        "scan",
+        APP,
+        VAP_IN_INPUTS,
+        "--scanners",
+        "policy",
+        "--format",
+        "json",
+    ]))
+    .assert()
+    .code(1)
+    .get_output()
+    .stdout
+    .clone();
+    let report = json_of(&out);
+    insta::assert_snapshot!("policy_scan_json", summary(&report));
+    // Findings carry the policies' metadata like a built-in rule's.
+    let finding = |code: &str| {
+        report["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|f| f["code"] == code)
+            .unwrap()
+            .clone()
+    };
+    assert_eq!(
+        finding("ACME-013")["title"],
+        "Services must not expose administrative ports"
+    );
+    let privileged = finding("ACME-001");
+    assert_eq!(
+        privileged["fix"],
+        "Remove securityContext.privileged or set it to false."
+    );
+    assert_eq!(
+        privileged["references"][0],
+        "https://kubernetes.io/docs/concepts/security/pod-security-standards/"
+    );
+}
+
+#[test]
+fn table_output() {
+    let out =
+        with_examples(palisade().args(["scan", APP, "--scanners", "policy", "--show-suppressed"]))
+            .assert()
+            .code(1)
+            .get_output()
+            .stdout
+            .clone();
+    insta::assert_snapshot!("policy_scan_table", String::from_utf8(out).unwrap());
+}
+
+#[test]
+fn policies_run_with_the_builtin_rules_by_default() {
+    let out = with_examples(palisade().args(["scan", APP, "--format", "json"]))
+        .assert()
+        .code(1)
+        .get_output()
+        .stdout
+        .clone();
+    let report = json_of(&out);
+    let codes: Vec<&str> = report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["code"].as_str().unwrap())
+        .collect();
+    assert!(codes.contains(&"K8S001"), "built-in rules run: {codes:?}");
+    assert!(codes.contains(&"ACME-013"), "policies run: {codes:?}");
+    // Without `policy` among explicit scanners, policies are left out.
+    let out =
+        with_examples(palisade().args(["scan", APP, "--scanners", "config", "--format", "json"]))
+            .assert()
+            .get_output()
+            .clone();
+    assert!(!String::from_utf8_lossy(&out.stdout).contains("ACME-"));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--policy is ignored"));
+}
+
+#[test]
+fn vaps_in_the_scanned_inputs_apply_without_policy_flags() {
+    let out = palisade()
+        .args(["scan", APP, VAP_IN_INPUTS, "--format", "json"])
+        .assert()
+        .get_output()
+        .stdout
+        .clone();
+    let report = json_of(&out);
+    let vap: Vec<&Value> = report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["code"] == "no-nodeport.example.com")
+        .collect();
+    assert_eq!(vap.len(), 1, "{report:#}");
+    assert_eq!(vap[0]["severity"], "MEDIUM", "Warn binding");
+    assert_eq!(vap[0]["location"]["path"], APP);
+}
+
+#[test]
+fn suppression_works_as_for_builtin_rules() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("palisade.yaml");
+    fs::write(
+        &config,
+        "ignore:\n- id: ACME-013\n  reason: the bastion is a NodePort on purpose\n",
+    )
+    .unwrap();
+    let out = with_examples(palisade().args([
+        "scan",
+        APP,
+        "--scanners",
+        "policy",
+        "--format",
+        "json",
+        "--config",
+        config.to_str().unwrap(),
+    ]))
+    .assert()
+    .get_output()
+    .stdout
+    .clone();
+    let report = json_of(&out);
+    let kind = |code: &str| {
+        report["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|f| f["code"] == code)
+            .and_then(|f| f.get("suppressed"))
+            .map(|s| s["kind"].as_str().unwrap().to_string())
+    };
+    assert_eq!(kind("ACME-001").as_deref(), Some("inline"));
+    assert_eq!(kind("ACME-007").as_deref(), Some("annotation"));
+    assert_eq!(kind("ACME-013").as_deref(), Some("config"));
+    assert_eq!(kind("ACME-011"), None);
+
+    // Baselines: record today's findings, then nothing new is reported.
+    let baseline = dir.path().join("baseline.json");
+    with_examples(palisade().args([
+        "scan",
+        APP,
+        "--scanners",
+        "policy",
+        "--quiet",
+        "--write-baseline",
+        baseline.to_str().unwrap(),
+    ]))
+    .assert()
+    .code(1);
+    with_examples(palisade().args([
+        "scan",
+        APP,
+        "--scanners",
+        "policy",
+        "--quiet",
+        "--baseline",
+        baseline.to_str().unwrap(),
+    ]))
+    .assert()
+    .code(0);
+}
+
+#[test]
+fn configuration_names_policies_and_data() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = std::env::current_dir().unwrap();
+    let config = dir.path().join("palisade.yaml");
+    fs::write(
+        &config,
+        format!(
+            "policies:\n- {0}/examples/policies/rego\ndata:\n- {0}/examples/policies/data\n",
+            root.display()
+        ),
+    )
+    .unwrap();
+    let out = palisade()
+        .args([
+            "scan",
+            APP,
+            "--scanners",
+            "policy",
+            "--format",
+            "json",
+            "--config",
+        ])
+        .arg(&config)
+        .assert()
+        .code(1)
+        .get_output()
+        .stdout
+        .clone();
+    assert!(String::from_utf8_lossy(&out).contains("ACME-013"));
+}
+
+#[test]
+fn namespace_selects_rego_packages() {
+    let out = palisade()
+        .args([
+            "scan",
+            APP,
+            "--scanners",
+            "policy",
+            "--policy",
+            "examples/policies/rego",
+            "--data",
+            "examples/policies/data",
+            "--namespace",
+            "lib.kubernetes",
+        ])
+        .assert()
+        .code(0)
+        .get_output()
+        .clone();
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("no deny, violation or warn rules"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+#[test]
+fn policy_errors_name_file_line_and_column_and_exit_2() {
+    let out = palisade()
+        .args(["scan", APP, "--policy", "tests/fixtures/policy/bad.rego"])
+        .assert()
+        .code(2)
+        .get_output()
+        .clone();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("tests/fixtures/policy/bad.rego:6:10"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("`http.send`"), "{stderr}");
+    assert!(
+        stderr.contains("resp := http.send("),
+        "code frame: {stderr}"
+    );
+    assert!(out.stdout.is_empty());
+}
+
+#[test]
+fn policy_test_passes_and_fails_like_opa_test() {
+    let out = palisade()
+        .args([
+            "policy",
+            "test",
+            "examples/policies/rego",
+            "--data",
+            "examples/policies/data",
+        ])
+        .assert()
+        .code(0)
+        .get_output()
+        .stdout
+        .clone();
+    let stdout = String::from_utf8(out).unwrap();
+    assert!(
+        stdout.contains("\n7 passed, 0 failed, 0 skipped\n"),
+        "{stdout}"
+    );
+
+    let out = palisade()
+        .args([
+            "policy",
+            "test",
+            "tests/fixtures/policy/failing-tests",
+            "-v",
+        ])
+        .assert()
+        .code(1)
+        .get_output()
+        .stdout
+        .clone();
+    let stdout = String::from_utf8(out).unwrap();
+    assert!(
+        stdout.contains("PASS data.main.test_pods_are_denied"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("FAIL data.main.test_services_are_denied (line 11"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("1 passed, 1 failed, 0 skipped"), "{stdout}");
+
+    palisade()
+        .args(["policy", "test", "tests/fixtures/policy/bad.rego"])
+        .assert()
+        .code(2)
+        .stderr(predicates::str::contains("bad.rego:6:10"));
+}
