@@ -122,6 +122,9 @@ pub(crate) struct Raw {
     pub layer_diff_id: Option<String>,
     pub pkg_type: Option<String>,
     pub found_by: String,
+    /// `…:location:N:path|layer-digest|layer-diff-id|layerID` properties
+    /// (Palisade, Syft), by N.
+    pub indexed: std::collections::BTreeMap<usize, Location>,
 }
 
 impl Raw {
@@ -227,7 +230,12 @@ impl Raw {
             }),
             _ => None,
         };
-        let mut locations: Vec<Location> = self
+        let mut locations: Vec<Location> = if !self.indexed.is_empty() {
+            self.indexed.values().cloned().collect()
+        } else {
+            Vec::new()
+        };
+        let plain: Vec<Location> = self
             .paths
             .iter()
             .map(|p| Location {
@@ -236,6 +244,9 @@ impl Raw {
                 layer_diff_id: self.layer_diff_id.clone(),
             })
             .collect();
+        if locations.is_empty() {
+            locations = plain;
+        }
         if locations.is_empty() && (self.layer_digest.is_some() || self.layer_diff_id.is_some()) {
             locations.push(Location {
                 path: String::new(),
@@ -319,11 +330,24 @@ pub(crate) fn apply_property(raw: &mut Raw, key: &str, value: &str) {
         "LayerDigest" | "layer-digest" => raw.layer_digest = Some(value.to_owned()),
         "LayerDiffID" | "layer-diff-id" => raw.layer_diff_id = Some(value.to_owned()),
         "PkgType" | "syft:package:type" => raw.pkg_type = Some(value.to_owned()),
-        k if k.starts_with("syft:location:") && k.ends_with(":path") => {
-            raw.paths.push(value.to_owned());
-        }
-        k if k.starts_with("syft:location:") && k.ends_with(":layerID") => {
-            raw.layer_diff_id = Some(value.to_owned());
+        k if k.starts_with("syft:location:") || k.starts_with("location:") => {
+            let mut parts = k.trim_start_matches("syft:").split(':').skip(1);
+            let (Some(i), Some(field)) = (
+                parts.next().and_then(|i| i.parse::<usize>().ok()),
+                parts.next(),
+            ) else {
+                return;
+            };
+            if i > 10_000 {
+                return;
+            }
+            let loc = raw.indexed.entry(i).or_insert_with(|| Location::file(""));
+            match field {
+                "path" => loc.path = value.to_owned(),
+                "layer-digest" => loc.layer_digest = Some(value.to_owned()),
+                "layer-diff-id" | "layerID" => loc.layer_diff_id = Some(value.to_owned()),
+                _ => {}
+            }
         }
         _ => {}
     }

@@ -114,7 +114,9 @@ impl TarIndex {
     pub fn open(path: &Path, display: &str) -> Result<TarIndex> {
         let f = File::open(path).map_err(|e| Error::io(display, &e))?;
         let corrupt = |e: std::io::Error| {
-            if e.kind() == std::io::ErrorKind::UnexpectedEof {
+            if e.kind() == std::io::ErrorKind::UnexpectedEof
+                || e.to_string().contains("unexpected EOF")
+            {
                 Error::parse(
                     display,
                     "truncated archive: it ends in the middle of an entry",

@@ -141,7 +141,9 @@ impl Applier {
         limits: &Limits,
     ) -> Result<()> {
         let corrupt = |e: std::io::Error| {
-            if e.kind() == std::io::ErrorKind::UnexpectedEof {
+            if e.kind() == std::io::ErrorKind::UnexpectedEof
+                || e.to_string().contains("unexpected EOF")
+            {
                 Error::parse(
                     display,
                     "truncated layer: the archive ends in the middle of an entry",

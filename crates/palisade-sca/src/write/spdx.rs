@@ -107,7 +107,8 @@ pub fn to_json(sbom: &Sbom) -> Value {
             "licenseConcluded": "NOASSERTION",
             "licenseDeclared": "NOASSERTION",
             "copyrightText": "NOASSERTION",
-            "primaryPackagePurpose": "OPERATING-SYSTEM",
+            // The 2.3 schema spells this value with an underscore.
+            "primaryPackagePurpose": "OPERATING_SYSTEM",
         }));
     }
     let mut relationships = vec![json!({
