@@ -34,6 +34,10 @@ pub enum Command {
     /// Test custom policies: run the `test_` rules of Rego policies.
     #[command(subcommand)]
     Policy(crate::commands::policy::PolicyCommand),
+    /// Validating admission webhook: serve it, make its certificates,
+    /// print its manifests.
+    #[command(subcommand)]
+    Admission(crate::commands::admission::AdmissionCommand),
     /// Software bill of materials (CycloneDX 1.6, SPDX 2.3 or a table) of a
     /// directory, root filesystem, OCI image or existing SBOM.
     Sbom(Box<SbomArgs>),

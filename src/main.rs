@@ -25,6 +25,7 @@ fn main() -> ExitCode {
         Command::Guard(args) => commands::guard::run(args),
         Command::Rbac(cmd) => commands::rbac::run(cmd),
         Command::Policy(cmd) => commands::policy::run(cmd),
+        Command::Admission(cmd) => commands::admission::run(cmd),
         Command::Sbom(args) => commands::sbom::run(*args),
         Command::Db(cmd) => commands::vuln::run_db(cmd),
         Command::Vuln(args) => commands::vuln::run_vuln(*args),

@@ -1,5 +1,6 @@
 //! One module per subcommand.
 
+pub mod admission;
 pub mod guard;
 pub mod policy;
 pub mod rbac;

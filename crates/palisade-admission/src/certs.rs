@@ -29,7 +29,9 @@ pub struct Bundle {
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum CertError {
-    #[error("invalid name `{0}`: a Kubernetes service or namespace name is a DNS label (lowercase letters, digits and `-`, at most 63 characters)")]
+    #[error(
+        "invalid name `{0}`: a Kubernetes service or namespace name is a DNS label (lowercase letters, digits and `-`, at most 63 characters)"
+    )]
     Name(String),
     #[error("certificate generation failed: {0}")]
     Generate(String),
@@ -89,7 +91,10 @@ pub fn generate(
     let ca_key = KeyPair::generate().map_err(g)?;
     let mut ca = CertificateParams::new(Vec::<String>::new()).map_err(g)?;
     let mut dn = DistinguishedName::new();
-    dn.push(DnType::CommonName, format!("palisade-admission CA ({namespace})"));
+    dn.push(
+        DnType::CommonName,
+        format!("palisade-admission CA ({namespace})"),
+    );
     dn.push(DnType::OrganizationName, "Palisade");
     ca.distinguished_name = dn;
     ca.is_ca = IsCa::Ca(BasicConstraints::Constrained(0));
@@ -164,13 +169,19 @@ mod tests {
         let b = generate("palisade-admission", "palisade", &["127.0.0.1".into()], 30).unwrap();
         assert!(b.ca_cert.starts_with("-----BEGIN CERTIFICATE-----"));
         assert!(b.key.contains("PRIVATE KEY"));
-        assert!(b.dns_names.contains(&"palisade-admission.palisade.svc".to_string()));
+        assert!(
+            b.dns_names
+                .contains(&"palisade-admission.palisade.svc".to_string())
+        );
         assert!(generate("Bad_Name", "palisade", &[], 30).is_err());
         let dir = tempfile::tempdir().unwrap();
         let paths = write(&b, dir.path()).unwrap();
         assert_eq!(paths.len(), 4);
         use std::os::unix::fs::PermissionsExt;
-        let mode = std::fs::metadata(dir.path().join(TLS_KEY)).unwrap().permissions().mode();
+        let mode = std::fs::metadata(dir.path().join(TLS_KEY))
+            .unwrap()
+            .permissions()
+            .mode();
         assert_eq!(mode & 0o777, 0o600);
     }
 }

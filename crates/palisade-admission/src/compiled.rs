@@ -325,7 +325,10 @@ impl Compiled {
                         if s.kind == SuppressionKind::Annotation
                             && self.config.honor_ignore_annotation =>
                     {
-                        Some(format!("{} annotation", palisade_k8s::object::IGNORE_ANNOTATION))
+                        Some(format!(
+                            "{} annotation",
+                            palisade_k8s::object::IGNORE_ANNOTATION
+                        ))
                     }
                     _ => None,
                 };
@@ -371,7 +374,12 @@ pub fn images_of(object: &Value) -> Vec<String> {
     let mut out: Vec<String> = Vec::new();
     let Some(spec) = spec else { return out };
     for field in ["initContainers", "containers", "ephemeralContainers"] {
-        for c in spec.get(field).and_then(Value::as_array).into_iter().flatten() {
+        for c in spec
+            .get(field)
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+        {
             if let Some(image) = c.get("image").and_then(Value::as_str)
                 && !out.iter().any(|i| i == image)
             {
@@ -421,15 +429,25 @@ mod tests {
         )
         .unwrap();
         let c = Compiled::compile(config, None, Path::new(".")).unwrap();
-        assert_eq!(c.action("K8S001", "privileged-container", Action::Deny), Action::Warn);
-        assert_eq!(c.action("K8S999", "host-network", Action::Deny), Action::Audit);
-        assert_eq!(c.action(NOT_PINNED, "image-not-pinned-by-digest", Action::Audit), Action::Deny);
+        assert_eq!(
+            c.action("K8S001", "privileged-container", Action::Deny),
+            Action::Warn
+        );
+        assert_eq!(
+            c.action("K8S999", "host-network", Action::Deny),
+            Action::Audit
+        );
+        assert_eq!(
+            c.action(NOT_PINNED, "image-not-pinned-by-digest", Action::Audit),
+            Action::Deny
+        );
         assert_eq!(c.action("K8S002", "x", Action::Warn), Action::Warn);
     }
 
     #[test]
     fn unknown_action_keys_are_errors() {
-        let config = Config::parse("c.yaml", "rules:\n  actions:\n    no-such-rule: warn\n").unwrap();
+        let config =
+            Config::parse("c.yaml", "rules:\n  actions:\n    no-such-rule: warn\n").unwrap();
         let err = Compiled::compile(config, None, Path::new(".")).unwrap_err();
         assert!(err.to_string().contains("no-such-rule"), "{err}");
     }

@@ -502,10 +502,7 @@ impl Config {
             return Err(("/workers".into(), "must be at least 1".into()));
         }
         if self.max_request_bytes < 1024 {
-            return Err((
-                "/max-request-bytes".into(),
-                "must be at least 1024".into(),
-            ));
+            return Err(("/max-request-bytes".into(), "must be at least 1024".into()));
         }
         for (i, s) in self.exemptions.namespace_selectors.iter().enumerate() {
             let at = format!("/exemptions/namespace-selectors/{i}");
@@ -563,9 +560,8 @@ impl Config {
 
     /// Evaluation slots.
     pub fn workers(&self) -> usize {
-        self.workers.unwrap_or_else(|| {
-            std::thread::available_parallelism().map_or(2, |n| n.get() * 2)
-        })
+        self.workers
+            .unwrap_or_else(|| std::thread::available_parallelism().map_or(2, |n| n.get() * 2))
     }
 
     /// Whether a namespace is exempt, by name or by its labels (when known).
@@ -653,7 +649,11 @@ mod tests {
         assert!(err.message.contains("failure-policy"), "{err}");
         let err = Config::parse("c.yaml", "timeout-seconds: 5\ndeadline-ms: 6000\n").unwrap_err();
         assert_eq!(err.span.map(|s| s.start.line), Some(2));
-        let err = Config::parse("c.yaml", "exemptions:\n  namespace-selectors:\n    - matchLabels: {a: b, c: d}\n").unwrap_err();
+        let err = Config::parse(
+            "c.yaml",
+            "exemptions:\n  namespace-selectors:\n    - matchLabels: {a: b, c: d}\n",
+        )
+        .unwrap_err();
         assert!(err.message.contains("exactly one requirement"), "{err}");
         let err = Config::parse("c.yaml", "colour: red\n").unwrap_err();
         assert!(err.message.contains("unknown field"), "{err}");
@@ -663,12 +663,33 @@ mod tests {
     #[test]
     fn selectors_negate_exactly() {
         let labels = |pairs: &[(&str, &str)]| -> BTreeMap<String, String> {
-            pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
+            pairs
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect()
         };
-        let sets = [labels(&[]), labels(&[("a", "1")]), labels(&[("a", "2")]), labels(&[("b", "1")])];
-        for op in [Operator::In, Operator::NotIn, Operator::Exists, Operator::DoesNotExist] {
-            let values = if matches!(op, Operator::In | Operator::NotIn) { vec!["1".to_string()] } else { vec![] };
-            let r = Requirement { key: "a".into(), operator: op, values };
+        let sets = [
+            labels(&[]),
+            labels(&[("a", "1")]),
+            labels(&[("a", "2")]),
+            labels(&[("b", "1")]),
+        ];
+        for op in [
+            Operator::In,
+            Operator::NotIn,
+            Operator::Exists,
+            Operator::DoesNotExist,
+        ] {
+            let values = if matches!(op, Operator::In | Operator::NotIn) {
+                vec!["1".to_string()]
+            } else {
+                vec![]
+            };
+            let r = Requirement {
+                key: "a".into(),
+                operator: op,
+                values,
+            };
             for set in &sets {
                 assert_ne!(r.matches(set), r.negated().matches(set), "{op:?} {set:?}");
             }

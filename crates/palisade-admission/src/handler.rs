@@ -274,7 +274,9 @@ impl Admission {
         for image in invalid {
             violations.push(compiled.admission_violation(
                 meta,
-                format!("image `{image}` is not a valid reference, so its signature cannot be verified"),
+                format!(
+                    "image `{image}` is not a valid reference, so its signature cannot be verified"
+                ),
             ));
         }
         let (hits_before, misses_before) = verifier.cache_stats();
@@ -290,10 +292,10 @@ impl Admission {
         for (r, outcome) in refs.iter().zip(outcomes) {
             match outcome {
                 SigOutcome::Verified { .. } => {}
-                SigOutcome::Unsigned { reason, .. } => violations.push(compiled.admission_violation(
-                    meta,
-                    format!("image `{}`: {reason}", r.full_name()),
-                )),
+                SigOutcome::Unsigned { reason, .. } => violations.push(
+                    compiled
+                        .admission_violation(meta, format!("image `{}`: {reason}", r.full_name())),
+                ),
                 SigOutcome::Unavailable(e) => failures.push(Failure {
                     kind: "registry",
                     message: format!("cannot verify the signature of `{}`: {e}", r.full_name()),
@@ -358,13 +360,21 @@ impl Admission {
                 .audit_annotations
                 .insert("audit".into(), audited.join(","));
         }
-        let reason = if audit_mode && violations.iter().any(|v| v.action == Action::Deny && v.exempted.is_none()) {
+        let reason = if audit_mode
+            && violations
+                .iter()
+                .any(|v| v.action == Action::Deny && v.exempted.is_none())
+        {
             "audit-mode"
         } else {
             "rules"
         };
         self.metrics.decision(
-            if response.allowed { "allowed" } else { "denied" },
+            if response.allowed {
+                "allowed"
+            } else {
+                "denied"
+            },
             reason,
         );
         if always_log || !violations.is_empty() {
@@ -444,7 +454,11 @@ impl Admission {
         }
         response.warnings = cap_warnings(std::mem::take(&mut response.warnings));
         self.metrics.decision(
-            if response.allowed { "allowed" } else { "denied" },
+            if response.allowed {
+                "allowed"
+            } else {
+                "denied"
+            },
             "failure-policy",
         );
         response
@@ -459,11 +473,7 @@ impl Admission {
         failures: &[Failure],
         start: Instant,
     ) {
-        let level = if !response.allowed {
-            "warn"
-        } else {
-            "info"
-        };
+        let level = if !response.allowed { "warn" } else { "info" };
         let pod = if req.resource.name == "pods" {
             req.name.clone().or_else(|| {
                 req.object
@@ -541,7 +551,9 @@ fn cap_warnings(warnings: Vec<String>) -> Vec<String> {
 }
 
 /// Awaits futures concurrently (a request has few images).
-async fn futures_join_all<F: std::future::Future>(futures: impl Iterator<Item = F>) -> Vec<F::Output> {
+async fn futures_join_all<F: std::future::Future>(
+    futures: impl Iterator<Item = F>,
+) -> Vec<F::Output> {
     let handles: Vec<_> = futures.map(Box::pin).collect();
     let mut out = Vec::with_capacity(handles.len());
     // Sequential awaiting of already-created futures would serialise the

@@ -52,7 +52,9 @@ impl ImageRef {
         };
         if repository.is_empty()
             || !repository.bytes().all(|b| {
-                b.is_ascii_lowercase() || b.is_ascii_digit() || matches!(b, b'/' | b'.' | b'_' | b'-')
+                b.is_ascii_lowercase()
+                    || b.is_ascii_digit()
+                    || matches!(b, b'/' | b'.' | b'_' | b'-')
             })
             || repository.split('/').any(str::is_empty)
         {
@@ -98,7 +100,10 @@ impl ImageRef {
 /// `sha256:` and 64 lowercase hex digits.
 pub fn is_sha256_digest(d: &str) -> bool {
     d.strip_prefix("sha256:").is_some_and(|hex| {
-        hex.len() == 64 && hex.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+        hex.len() == 64
+            && hex
+                .bytes()
+                .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
     })
 }
 

@@ -143,7 +143,10 @@ fn image_changes(req: &Request) -> Vec<String> {
                         .iter()
                         .map(|c| {
                             let get = |k: &str| {
-                                c.get(k).and_then(Value::as_str).unwrap_or_default().to_string()
+                                c.get(k)
+                                    .and_then(Value::as_str)
+                                    .unwrap_or_default()
+                                    .to_string()
                             };
                             (get("name"), get("image"))
                         })

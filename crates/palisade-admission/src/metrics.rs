@@ -92,8 +92,10 @@ impl Metrics {
             }
         }
         self.latency_count.fetch_add(1, Relaxed);
-        self.latency_sum_micros
-            .fetch_add(u64::try_from(latency.as_micros()).unwrap_or(u64::MAX), Relaxed);
+        self.latency_sum_micros.fetch_add(
+            u64::try_from(latency.as_micros()).unwrap_or(u64::MAX),
+            Relaxed,
+        );
     }
 
     /// Requests counted so far (all operations).
@@ -221,9 +223,13 @@ mod tests {
         m.observe(Duration::from_millis(30));
         let text = m.render();
         assert!(text.contains("palisade_admission_requests_total{operation=\"CREATE\"} 2"));
-        assert!(text.contains("palisade_admission_rule_decisions_total{rule=\"K8S001\",action=\"deny\"} 1"));
+        assert!(text.contains(
+            "palisade_admission_rule_decisions_total{rule=\"K8S001\",action=\"deny\"} 1"
+        ));
         assert!(text.contains("rule=\"we\\\"ird\""));
-        assert!(text.contains("palisade_admission_request_duration_seconds_bucket{le=\"0.001\"} 1"));
+        assert!(
+            text.contains("palisade_admission_request_duration_seconds_bucket{le=\"0.001\"} 1")
+        );
         assert!(text.contains("palisade_admission_request_duration_seconds_bucket{le=\"0.05\"} 2"));
         assert!(text.contains("palisade_admission_request_duration_seconds_count 2"));
         assert!(text.contains("palisade_admission_errors_total{kind=\"deadline\"} 1"));

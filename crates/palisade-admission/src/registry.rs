@@ -78,7 +78,11 @@ impl RegistryClient {
 
     fn base(&self, image: &ImageRef) -> String {
         let host = image.api_host();
-        let scheme = if self.insecure.iter().any(|h| h == host || *h == image.registry) {
+        let scheme = if self
+            .insecure
+            .iter()
+            .any(|h| h == host || *h == image.registry)
+        {
             "http"
         } else {
             "https"
@@ -96,7 +100,13 @@ impl RegistryClient {
     ) -> Result<Option<Manifest>, RegistryError> {
         let path = format!("/v2/{}/manifests/{reference}", image.repository);
         let Some((headers, body)) = self
-            .get(image, &path, Some(MANIFEST_ACCEPT), MAX_MANIFEST_BYTES, deadline)
+            .get(
+                image,
+                &path,
+                Some(MANIFEST_ACCEPT),
+                MAX_MANIFEST_BYTES,
+                deadline,
+            )
             .await?
         else {
             return Ok(None);
@@ -303,7 +313,11 @@ fn parse_bearer(header: &str) -> Option<Bearer> {
     let mut params = HashMap::new();
     let mut s = rest;
     while let Some((key, after)) = s.split_once('=') {
-        let key = key.trim().trim_start_matches(',').trim().to_ascii_lowercase();
+        let key = key
+            .trim()
+            .trim_start_matches(',')
+            .trim()
+            .to_ascii_lowercase();
         let after = after.trim_start();
         let (value, next) = if let Some(quoted) = after.strip_prefix('"') {
             let end = quoted.find('"')?;

@@ -88,7 +88,12 @@ pub struct Watch {
 }
 
 /// Runs until `stop` is notified.
-pub async fn run(watch: Watch, admission: Arc<Admission>, resolver: Arc<Resolver>, stop: Arc<Notify>) {
+pub async fn run(
+    watch: Watch,
+    admission: Arc<Admission>,
+    resolver: Arc<Resolver>,
+    stop: Arc<Notify>,
+) {
     let mut last_cert = watch.certs.fingerprint();
     let mut last_config = watch
         .config

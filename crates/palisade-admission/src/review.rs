@@ -191,7 +191,8 @@ impl ReviewError {
 
 /// Parses and validates a request body.
 pub fn parse(body: &[u8]) -> Result<Request, ReviewError> {
-    let value: Value = serde_json::from_slice(body).map_err(|e| ReviewError::Json(e.to_string()))?;
+    let value: Value =
+        serde_json::from_slice(body).map_err(|e| ReviewError::Json(e.to_string()))?;
     let Value::Object(mut review) = value else {
         return Err(ReviewError::NotAnObject);
     };
@@ -393,8 +394,10 @@ mod tests {
     use super::*;
 
     fn review(request: &str) -> Vec<u8> {
-        format!(r#"{{"apiVersion":"admission.k8s.io/v1","kind":"AdmissionReview","request":{request}}}"#)
-            .into_bytes()
+        format!(
+            r#"{{"apiVersion":"admission.k8s.io/v1","kind":"AdmissionReview","request":{request}}}"#
+        )
+        .into_bytes()
     }
 
     #[test]

@@ -125,12 +125,13 @@ impl Server {
         config: rustls::ServerConfig,
         sink: Arc<dyn LogSink>,
     ) -> Result<Server, ServeError> {
-        let listener = TcpListener::bind(options.listen)
-            .await
-            .map_err(|source| ServeError::Bind {
-                addr: options.listen,
-                source,
-            })?;
+        let listener =
+            TcpListener::bind(options.listen)
+                .await
+                .map_err(|source| ServeError::Bind {
+                    addr: options.listen,
+                    source,
+                })?;
         let health = TcpListener::bind(options.health_listen)
             .await
             .map_err(|source| ServeError::Bind {
@@ -141,8 +142,14 @@ impl Server {
         let admission = Arc::new(Admission::new(compiled, sink));
         let mut fields = summary;
         if let serde_json::Value::Object(m) = &mut fields {
-            m.insert("listen".into(), json!(listener.local_addr().ok().map(|a| a.to_string())));
-            m.insert("health_listen".into(), json!(health.local_addr().ok().map(|a| a.to_string())));
+            m.insert(
+                "listen".into(),
+                json!(listener.local_addr().ok().map(|a| a.to_string())),
+            );
+            m.insert(
+                "health_listen".into(),
+                json!(health.local_addr().ok().map(|a| a.to_string())),
+            );
         }
         admission.log(event("info", "start", fields));
         Ok(Server {
@@ -336,7 +343,10 @@ fn answer(a: Answer) -> hyper::Response<Body> {
 
 async fn webhook(admission: &Admission, req: hyper::Request<Incoming>) -> hyper::Response<Body> {
     if req.uri().path() != "/validate" {
-        return answer(Answer::error(404, "not found: the webhook serves POST /validate"));
+        return answer(Answer::error(
+            404,
+            "not found: the webhook serves POST /validate",
+        ));
     }
     if req.method() != Method::POST {
         return answer(Answer::error(405, "method not allowed: use POST"));
@@ -360,10 +370,14 @@ async fn webhook(admission: &Admission, req: hyper::Request<Incoming>) -> hyper:
     let bytes = match tokio::time::timeout(deadline, body.collect()).await {
         Ok(Ok(collected)) => collected.to_bytes(),
         Ok(Err(e)) => {
-            let too_large = e.downcast_ref::<http_body_util::LengthLimitError>().is_some();
-            admission
-                .metrics
-                .error(if too_large { "too_large" } else { "bad_request" });
+            let too_large = e
+                .downcast_ref::<http_body_util::LengthLimitError>()
+                .is_some();
+            admission.metrics.error(if too_large {
+                "too_large"
+            } else {
+                "bad_request"
+            });
             return answer(if too_large {
                 Answer::error(413, &format!("request body larger than {limit} bytes"))
             } else {
@@ -401,5 +415,37 @@ fn health_endpoint(
             admission.metrics.render().into_bytes(),
         ),
         _ => respond(404, "text/plain", b"not found\n".to_vec()),
+    }
+}
+
+/// Runs the webhook until SIGTERM or SIGINT on a runtime of its own (for
+/// the CLI): binds, logs the start, serves, drains.
+pub fn run_until_signal(options: ServeOptions, sink: Arc<dyn LogSink>) -> Result<(), ServeError> {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .thread_name("palisade-admission")
+        .build()
+        .map_err(|e| ServeError::Config(format!("cannot start the runtime: {e}")))?;
+    runtime.block_on(async move {
+        let server = Server::bind(options, sink).await?;
+        server.run(shutdown_signal()).await;
+        Ok(())
+    })
+}
+
+/// Completes on SIGTERM (what the kubelet sends) or SIGINT.
+pub async fn shutdown_signal() {
+    use tokio::signal::unix::{SignalKind, signal};
+    let (Ok(mut term), Ok(mut int)) = (
+        signal(SignalKind::terminate()),
+        signal(SignalKind::interrupt()),
+    ) else {
+        // Without handlers the default action (exit) applies; serve on.
+        std::future::pending::<()>().await;
+        return;
+    };
+    tokio::select! {
+        _ = term.recv() => {}
+        _ = int.recv() => {}
     }
 }

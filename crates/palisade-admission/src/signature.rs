@@ -47,14 +47,19 @@ pub enum Outcome {
     Verified { digest: String },
     /// Not signed by the key (no signature, or none that verifies): a
     /// violation of `unsigned-image`.
-    Unsigned { digest: Option<String>, reason: String },
+    Unsigned {
+        digest: Option<String>,
+        reason: String,
+    },
     /// The registry could not answer: the failure policy decides.
     Unavailable(RegistryError),
 }
 
 /// Why a public key cannot be used.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("invalid cosign public key: {0} (expected a PEM `PUBLIC KEY` holding an ECDSA P-256 key, as `cosign generate-key-pair` writes)")]
+#[error(
+    "invalid cosign public key: {0} (expected a PEM `PUBLIC KEY` holding an ECDSA P-256 key, as `cosign generate-key-pair` writes)"
+)]
 pub struct KeyError(pub String);
 
 /// Parses a PEM public key.
@@ -95,7 +100,11 @@ impl Verifier {
 
     /// Whether `image` must be signed.
     pub fn applies_to(&self, image: &ImageRef) -> bool {
-        self.scope.is_empty() || self.scope.iter().any(|p| under_prefix(&image.full_name(), p))
+        self.scope.is_empty()
+            || self
+                .scope
+                .iter()
+                .any(|p| under_prefix(&image.full_name(), p))
     }
 
     /// Cache hits and misses so far.
@@ -109,7 +118,11 @@ impl Verifier {
         use std::sync::atomic::Ordering::Relaxed;
         let digest = match &image.digest {
             Some(d) => d.clone(),
-            None => match self.client.manifest(image, image.reference(), deadline).await {
+            None => match self
+                .client
+                .manifest(image, image.reference(), deadline)
+                .await
+            {
                 Ok(Some(m)) => m.digest,
                 Ok(None) => {
                     return Outcome::Unsigned {
@@ -206,7 +219,10 @@ impl Verifier {
         if reasons.is_empty() {
             reasons.push("the signature manifest has no simple-signing layer".into());
         }
-        unsigned(format!("no valid signature by the configured key ({})", reasons.join("; ")))
+        unsigned(format!(
+            "no valid signature by the configured key ({})",
+            reasons.join("; ")
+        ))
     }
 }
 
@@ -261,11 +277,13 @@ pub fn check_layer(
         .map_err(|_| "the signature is not an ECDSA P-256 signature".to_string())?;
     key.verify(payload, &signature)
         .map_err(|_| "the signature does not verify with the configured key".to_string())?;
-    let json: Value =
-        serde_json::from_slice(payload).map_err(|_| "the signed payload is not JSON".to_string())?;
+    let json: Value = serde_json::from_slice(payload)
+        .map_err(|_| "the signed payload is not JSON".to_string())?;
     let kind = json.pointer("/critical/type").and_then(Value::as_str);
     if kind != Some(PAYLOAD_TYPE) {
-        return Err(format!("the signed payload's type is {kind:?}, not `{PAYLOAD_TYPE}`"));
+        return Err(format!(
+            "the signed payload's type is {kind:?}, not `{PAYLOAD_TYPE}`"
+        ));
     }
     let named = json
         .pointer("/critical/image/docker-manifest-digest")
@@ -315,7 +333,10 @@ mod tests {
         let other = SigningKey::from_slice(&[9u8; 32]).unwrap();
         let vk = VerifyingKey::from(&key);
         let payload = simple_signing_payload("reg/app", D);
-        assert_eq!(check_layer(&vk, &layer(&key, &payload), &payload, D), Ok(()));
+        assert_eq!(
+            check_layer(&vk, &layer(&key, &payload), &payload, D),
+            Ok(())
+        );
         let err = check_layer(&vk, &layer(&other, &payload), &payload, D).unwrap_err();
         assert!(err.contains("does not verify"), "{err}");
         let other_digest = D.replace("0123", "4567");
@@ -323,7 +344,11 @@ mod tests {
         assert!(err.contains("names digest"), "{err}");
         let mut l = layer(&key, &payload);
         l.digest = other_digest;
-        assert!(check_layer(&vk, &l, &payload, D).unwrap_err().contains("mismatch"));
+        assert!(
+            check_layer(&vk, &l, &payload, D)
+                .unwrap_err()
+                .contains("mismatch")
+        );
     }
 
     #[test]
@@ -334,6 +359,8 @@ mod tests {
             .to_public_key_pem(p256::pkcs8::LineEnding::LF)
             .unwrap();
         assert!(parse_public_key(&pem).is_ok());
-        assert!(parse_public_key("-----BEGIN PUBLIC KEY-----\nAAAA\n-----END PUBLIC KEY-----").is_err());
+        assert!(
+            parse_public_key("-----BEGIN PUBLIC KEY-----\nAAAA\n-----END PUBLIC KEY-----").is_err()
+        );
     }
 }
