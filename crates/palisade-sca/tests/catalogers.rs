@@ -231,6 +231,11 @@ fn language_lockfiles_and_binaries() {
     assert_eq!(dep.locations.len(), 2, "{:?}", dep.locations);
     assert_eq!(dep.osv_name(), "example.com/dep");
     get(&sbom, "pkg:golang/stdlib@v1.19.8");
+    // A Rust binary built with `cargo auditable` (its own crate is not a dependency).
+    let itoa = get(&sbom, "pkg:cargo/itoa@1.0.9");
+    assert_eq!(itoa.locations[0].path, "bin/fx-audit");
+    assert_eq!(itoa.relationship, Relationship::Direct);
+    assert!(sbom.components.iter().all(|c| c.name != "fx-audit"));
     // Java: pom.xml property, archive pom.properties, nested jars in a WAR.
     get(
         &sbom,

@@ -25,11 +25,19 @@ const ACCEPT: &[&str] = &[
     "application/vnd.docker.distribution.manifest.v2+json",
 ];
 
-/// Whether `s` looks like an image reference rather than a path.
+/// Whether `s` (which is not an existing path) names an image: a registry
+/// host first (`host.tld/…`, `host:port/…`, `localhost/…`) or an explicit
+/// tag or digest (`alpine:3.19`). A missing path such as `src/app` is a
+/// path error, not a pull from Docker Hub.
 pub fn looks_like_reference(s: &str) -> bool {
-    !s.starts_with(['.', '/'])
-        && s.parse::<Reference>().is_ok()
-        && (s.contains('/') || s.contains(':') || s.contains('@'))
+    if s.starts_with(['.', '/']) || s.parse::<Reference>().is_err() {
+        return false;
+    }
+    let first = s.split('/').next().unwrap_or("");
+    let host_first =
+        s.contains('/') && (first.contains('.') || first.contains(':') || first == "localhost");
+    let last = s.rsplit('/').next().unwrap_or(s);
+    host_first || last.contains(':') || last.contains('@')
 }
 
 fn reg_err(reference: &str, e: &oci_client::errors::OciDistributionError) -> Error {
@@ -175,4 +183,21 @@ async fn pull(
             .map_err(|e| reg_err(target, &e))?;
     }
     Ok((manifest, digest))
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn tells_references_from_paths() {
+        use super::looks_like_reference as r;
+        assert!(r("localhost:5000/app:1.0"));
+        assert!(r("ghcr.io/org/app"));
+        assert!(r("alpine:3.19"));
+        assert!(r(
+            "127.0.0.1:5000/app@sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
+        ));
+        assert!(!r("does/not/exist"));
+        assert!(!r("./app:1"));
+        assert!(!r("app"));
+    }
 }
