@@ -343,7 +343,14 @@ impl Compiled {
             }
         }
         if let Some(policies) = &self.policies {
-            let evaluation = policies.evaluate(&value);
+            let request = palisade_policy::vap::RequestInfo {
+                operation: &req.operation_name,
+                username: &req.user.username,
+                groups: &req.user.groups,
+                old_object: req.old_object.as_ref(),
+                dry_run: req.dry_run,
+            };
+            let evaluation = policies.evaluate_request(&value, Some(&request));
             for v in evaluation.violations {
                 out.violations.push(Violation {
                     code: v.rule.code.to_string(),

@@ -428,6 +428,29 @@ metadata:
 spec:
   policyName: max-replicas
   validationActions: [Deny]
+---
+apiVersion: admissionregistration.k8s.io/v1
+kind: ValidatingAdmissionPolicy
+metadata:
+  name: only-ci-scales-down
+spec:
+  matchConstraints:
+    resourceRules:
+      - apiGroups: [apps]
+        apiVersions: [v1]
+        operations: [UPDATE]
+        resources: [deployments]
+  validations:
+    - expression: "object.spec.replicas >= oldObject.spec.replicas || request.userInfo.username == 'ci'"
+      messageExpression: "'only CI scales down; ' + request.userInfo.username + ' tried (' + request.operation + ')'"
+---
+apiVersion: admissionregistration.k8s.io/v1
+kind: ValidatingAdmissionPolicyBinding
+metadata:
+  name: only-ci-scales-down
+spec:
+  policyName: only-ci-scales-down
+  validationActions: [Deny]
 "#;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -488,6 +511,35 @@ async fn rego_and_vap_policies_are_enforced_with_actions() {
     );
     let r = server.review(&deployment("d-2", 3)).await;
     assert_eq!(r["allowed"], true, "{r}");
+
+    // VAPs see the request: operation (rules and `request.operation`),
+    // user and old object.
+    let scale = |uid: &str, user: &str, from: i64, to: i64| {
+        let mut r = deployment(uid, to);
+        r["request"]["operation"] = json!("UPDATE");
+        r["request"]["userInfo"]["username"] = json!(user);
+        let mut old = r["request"]["object"].clone();
+        old["spec"]["replicas"] = json!(from);
+        r["request"]["oldObject"] = old;
+        r
+    };
+    let r = server.review(&scale("v-1", "alice", 4, 2)).await;
+    assert_eq!(r["allowed"], false, "{r}");
+    assert!(
+        r["status"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("only CI scales down; alice tried (UPDATE)"),
+        "{r}"
+    );
+    assert_eq!(
+        server.review(&scale("v-2", "ci", 4, 2)).await["allowed"],
+        true
+    );
+    assert_eq!(
+        server.review(&scale("v-3", "alice", 2, 4)).await["allowed"],
+        true
+    );
 
     // Actions override policy defaults by code or name.
     std::fs::write(

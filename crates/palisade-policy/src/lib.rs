@@ -63,13 +63,25 @@ impl PolicySet {
 
     /// Evaluates every policy against one object.
     pub fn evaluate(&self, object: &Value) -> Evaluation {
+        self.evaluate_request(object, None)
+    }
+
+    /// Evaluates every policy against the object of an admission request:
+    /// Rego sees the object as `input` (as in scans); VAPs also get the
+    /// request's operation, user and old object (see
+    /// [`VapSet::evaluate_request`]).
+    pub fn evaluate_request(
+        &self,
+        object: &Value,
+        request: Option<&vap::RequestInfo<'_>>,
+    ) -> Evaluation {
         let mut out = Evaluation::default();
         if let Some(rego) = &self.rego {
             let (v, e) = rego.evaluate(object);
             out.violations.extend(v);
             out.errors.extend(e);
         }
-        let (v, e) = self.vap.evaluate(object);
+        let (v, e) = self.vap.evaluate_request(object, request);
         out.violations.extend(v);
         out.errors.extend(e);
         out

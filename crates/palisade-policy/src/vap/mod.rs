@@ -244,16 +244,33 @@ impl VapSet {
     }
 
     /// Evaluates every binding against one object (its JSON, as the API
-    /// server receives it). Evaluation errors follow the policy's
-    /// `failurePolicy`; exceeding the cost limit is an error.
+    /// server receives it) as a CREATE by `palisade` (offline scans).
+    /// Evaluation errors follow the policy's `failurePolicy`; exceeding the
+    /// cost limit is an error.
     pub fn evaluate(&self, object: &Value) -> (Vec<Violation>, Vec<PolicyError>) {
+        self.evaluate_request(object, None)
+    }
+
+    /// Like [`VapSet::evaluate`], for a real admission request: its
+    /// operation selects the rules (`operations`) and is `request.operation`;
+    /// its user, dry-run flag and old object are `request.userInfo`,
+    /// `request.dryRun` and `oldObject`. Pods synthesised from workload
+    /// templates are still evaluated as CREATEs without an old object.
+    pub fn evaluate_request(
+        &self,
+        object: &Value,
+        req: Option<&RequestInfo<'_>>,
+    ) -> (Vec<Violation>, Vec<PolicyError>) {
         let mut out = (Vec::new(), Vec::new());
         if self.bindings.is_empty() {
             return out;
         }
-        let Some(facts) = Facts::of(object, &self.options.default_namespace) else {
+        let Some(mut facts) = Facts::of(object, &self.options.default_namespace) else {
             return out;
         };
+        if let Some(r) = req {
+            facts.operation = r.operation.to_string();
+        }
         let mut targets = vec![(facts, Cow::Borrowed(object), None)];
         if self.options.pod_templates
             && let Some((pod, template)) = pod_of_template(
@@ -287,11 +304,18 @@ impl VapSet {
                     return out;
                 }
             };
+            let old_object = match (template, req.and_then(|r| r.old_object)) {
+                (None, Some(old)) => to_cel(old, &mut size, 0),
+                _ => CelValue::Null,
+            };
             let mut base = Context::with_env(env);
             base.add_variable_from_value("object", cel_object);
-            base.add_variable_from_value("oldObject", CelValue::Null);
+            base.add_variable_from_value("oldObject", old_object);
             base.add_variable_from_value("namespaceObject", namespace_object);
-            base.add_variable_from_value("request", request(facts));
+            base.add_variable_from_value(
+                "request",
+                request(facts, req.filter(|_| template.is_none())),
+            );
             for b in matching {
                 self.evaluate_binding(b, facts, &base, size, template.as_ref(), &mut out);
             }
@@ -795,6 +819,8 @@ struct Facts {
     name: String,
     namespace: Option<String>,
     labels: Labels,
+    /// The request's operation (`CREATE` offline).
+    operation: String,
 }
 
 impl Facts {
@@ -827,6 +853,7 @@ impl Facts {
             name,
             namespace,
             labels: model::json_labels(obj),
+            operation: "CREATE".into(),
         })
     }
 }
@@ -838,7 +865,7 @@ fn any_or(list: &[String], value: &str) -> bool {
 fn rule_matches(r: &ResourceRule, f: &Facts) -> bool {
     any_or(&r.groups, &f.group)
         && any_or(&r.versions, &f.version)
-        && any_or(&r.operations, "CREATE")
+        && any_or(&r.operations, &f.operation)
         && r.resources
             .iter()
             .any(|x| x == "*" || x == "*/*" || *x == f.resource)
@@ -869,8 +896,21 @@ fn param_selected(param: &Value, r: &model::ParamRef, facts: &Facts) -> bool {
     }
 }
 
-/// The `request` variable of a CREATE by an anonymous CI user.
-fn request(f: &Facts) -> CelValue {
+/// The admission request an object comes with (see
+/// [`VapSet::evaluate_request`]).
+#[derive(Debug, Clone, Copy)]
+pub struct RequestInfo<'a> {
+    /// `CREATE`, `UPDATE`, `DELETE` or `CONNECT`.
+    pub operation: &'a str,
+    pub username: &'a str,
+    pub groups: &'a [String],
+    pub old_object: Option<&'a Value>,
+    pub dry_run: bool,
+}
+
+/// The `request` variable: the admission request's, or a CREATE by an
+/// anonymous CI user (offline scans).
+fn request(f: &Facts, req: Option<&RequestInfo<'_>>) -> CelValue {
     let s = |v: &str| CelValue::String(Arc::new(v.to_string()));
     let map = |pairs: Vec<(&str, CelValue)>| {
         let m: HashMap<Key, CelValue> = pairs
@@ -896,7 +936,7 @@ fn request(f: &Facts) -> CelValue {
                 ("resource", s(&f.resource)),
             ]),
         ),
-        ("operation", s("CREATE")),
+        ("operation", s(&f.operation)),
         ("name", s(&f.name)),
         (
             "namespace",
@@ -905,14 +945,17 @@ fn request(f: &Facts) -> CelValue {
         (
             "userInfo",
             map(vec![
-                ("username", s("palisade")),
+                ("username", s(req.map_or("palisade", |r| r.username))),
                 (
                     "groups",
-                    CelValue::List(Arc::new(vec![s("system:authenticated")])),
+                    CelValue::List(Arc::new(match req {
+                        Some(r) => r.groups.iter().map(|g| s(g)).collect(),
+                        None => vec![s("system:authenticated")],
+                    })),
                 ),
             ]),
         ),
-        ("dryRun", CelValue::Bool(true)),
+        ("dryRun", CelValue::Bool(req.is_none_or(|r| r.dry_run))),
     ])
 }
 
