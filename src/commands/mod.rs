@@ -10,3 +10,4 @@ pub mod scan;
 pub mod scan_policy;
 pub mod scan_secrets;
 pub mod vuln;
+pub mod vuln;
