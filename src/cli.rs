@@ -47,12 +47,6 @@ pub enum Command {
     /// Known vulnerabilities of a directory, root filesystem, image or SBOM
     /// (OSV matching, VEX-aware).
     Vuln(Box<crate::commands::vuln::VulnArgs>),
-    /// The offline advisory database: import, update, info.
-    #[command(subcommand)]
-    Db(crate::commands::vuln::DbCommand),
-    /// Known vulnerabilities of a directory, root filesystem, image or SBOM
-    /// (OSV matching, VEX-aware).
-    Vuln(Box<crate::commands::vuln::VulnArgs>),
 }
 
 /// `palisade sbom` (docs/sbom.md).

@@ -29,8 +29,6 @@ fn main() -> ExitCode {
         Command::Sbom(args) => commands::sbom::run(*args),
         Command::Db(cmd) => commands::vuln::run_db(cmd),
         Command::Vuln(args) => commands::vuln::run_vuln(*args),
-        Command::Db(cmd) => commands::vuln::run_db(cmd),
-        Command::Vuln(args) => commands::vuln::run_vuln(*args),
     };
     match result {
         Ok(code) => code,

@@ -10,4 +10,3 @@ pub mod scan;
 pub mod scan_policy;
 pub mod scan_secrets;
 pub mod vuln;
-pub mod vuln;

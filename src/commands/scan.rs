@@ -106,7 +106,6 @@ pub fn run(args: ScanArgs) -> Result<ExitCode> {
             ScannerName::Secret => Scanner::Secret,
             ScannerName::Policy => Scanner::Policy,
             ScannerName::Vuln => Scanner::Vuln,
-            ScannerName::Vuln => Scanner::Vuln,
         })
         .collect();
     let secrets = scan_secrets::setup(&args, &mut selection, resolved.max_file_size)?;
