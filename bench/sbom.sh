@@ -15,8 +15,11 @@ ROOT_RUNS=${ROOT_RUNS:-$RUNS}
 TRIVY=${TRIVY:-/opt/anchors/trivy}
 OUT=bench/out
 mkdir -p "$OUT"
-cargo build --release --quiet --bin palisade
-PAL=target/release/palisade
+# PAL=path/to/palisade uses a binary built elsewhere (e.g. another target dir).
+if [ -z "${PAL:-}" ]; then
+  cargo build --release --quiet --bin palisade
+  PAL=target/release/palisade
+fi
 : > "$OUT/sbom.jsonl"
 # Trivy keeps an analysis cache; use the in-memory one so every run does the work.
 TRIVY_COMMON=(--cache-backend memory --quiet --format cyclonedx)
@@ -31,8 +34,11 @@ targets=(
   "bookworm-docker-archive|$T/bookworm-docker-archive.tar|image --input $T/bookworm-docker-archive.tar"
   "oci-apps|$T/oci-apps|image --input $T/oci-apps"
   "apps-docker-archive|$T/apps-docker-archive.tar|image --input $T/apps-docker-archive.tar"
-  "root|--rootfs / --skip-dirs /proc,/sys,/dev,/tmp|rootfs / --skip-dirs /proc,/sys,/dev,/tmp"
+  # Trivy cannot analyse JARs offline (it needs its Java DB from a registry this
+  # machine cannot reach, and then fails the whole scan), so it skips them on /.
+  "root|--rootfs / --skip-dirs /proc,/sys,/dev,/tmp|rootfs / --skip-dirs /proc,/sys,/dev,/tmp --skip-files **/*.jar --skip-files **/*.war --skip-files **/*.ear"
 )
+set -f  # the Trivy arguments carry globs for Trivy, not for the shell
 for t in "${targets[@]}"; do
   IFS='|' read -r name pargs targs <<<"$t"
   runs=$RUNS; [ "$name" = root ] && runs=$ROOT_RUNS

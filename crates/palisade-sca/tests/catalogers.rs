@@ -54,7 +54,7 @@ fn project_directory_with_a_corrupt_lockfile() {
     assert_eq!(e.path, "broken/package-lock.json");
     assert!(e.message.contains("invalid JSON"), "{e:?}");
     let c = sbom.counts();
-    assert_eq!(c.get("npm"), Some(&55), "{c:?}");
+    assert_eq!(c.get("npm"), Some(&56), "{c:?}"); // 55 packages and the project itself
     assert_eq!(c.get("cargo"), Some(&31), "{c:?}");
     assert_eq!(c.get("pypi"), Some(&8), "{c:?}");
     let express = get(&sbom, "pkg:npm/express@4.17.1");

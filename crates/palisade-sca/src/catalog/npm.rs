@@ -118,7 +118,37 @@ fn v2(packages: &BTreeMap<String, Value>, ctx: &Ctx<'_>) -> Result<Vec<Component
         refs.insert(path.as_str(), c.bom_ref.clone());
         out.push((path.as_str(), entry, c));
     }
-    let mut result = Vec::with_capacity(out.len());
+    let mut result = Vec::with_capacity(out.len() + 1);
+    // The project itself (the lockfile's root entry), as Trivy reports it:
+    // the root of the dependency graph.
+    if let Some(r) = root
+        && let (Some(name), Some(version)) = (
+            r.get("name").and_then(Value::as_str),
+            r.get("version").and_then(Value::as_str),
+        )
+        && is_registry_version(version)
+    {
+        let mut c = component(name, version, "npm-lock", ctx);
+        c.licenses = license_of(r.get("license"));
+        for key in [
+            "dependencies",
+            "devDependencies",
+            "optionalDependencies",
+            "peerDependencies",
+        ] {
+            for dep in r
+                .get(key)
+                .and_then(Value::as_object)
+                .into_iter()
+                .flat_map(|m| m.keys())
+            {
+                if let Some(d) = refs.get(format!("node_modules/{dep}").as_str()) {
+                    c.depends_on.insert(d.clone());
+                }
+            }
+        }
+        result.push(c);
+    }
     for (path, entry, mut c) in out {
         for key in ["dependencies", "optionalDependencies", "peerDependencies"] {
             for dep in entry
