@@ -221,6 +221,31 @@ fn parse_affected(a: &Value) -> Result<Affected, RecordError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        #[test]
+        fn parse_never_panics(s in "\\PC{0,200}") {
+            let _ = parse(s.as_bytes(), "p");
+        }
+
+        #[test]
+        fn parse_never_panics_on_osv_shaped_json(
+            id in "[A-Z]{1,4}-[0-9]{1,4}",
+            ty in "(ECOSYSTEM|SEMVER|GIT|X)",
+            ev in "(introduced|fixed|last_affected|limit|other)",
+            v in "\\PC{0,12}",
+        ) {
+            let j = format!(
+                r#"{{"id":"{id}","affected":[{{"package":{{"ecosystem":"npm","name":"a"}},"ranges":[{{"type":"{ty}","events":[{{"{ev}":{v:?}}}]}}]}}]}}"#
+            );
+            if let Ok(a) = parse(j.as_bytes(), "p") {
+                for af in &a.affected {
+                    let _ = crate::matcher::evaluate(af, "1.0.0");
+                }
+            }
+        }
+    }
 
     #[test]
     fn parses_a_real_shape() {

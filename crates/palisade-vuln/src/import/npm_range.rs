@@ -239,6 +239,16 @@ mod tests {
         }
     }
 
+    proptest::proptest! {
+        #[test]
+        fn never_panics(s in "[<>=~^ |xX*0-9.a-z-]{0,40}") {
+            if let Ok(set) = parse(&s) {
+                let _ = set.to_osv();
+                let _ = set.complement();
+            }
+        }
+    }
+
     #[test]
     fn rejects_what_it_cannot_read() {
         assert!(parse("not a range").is_err());
