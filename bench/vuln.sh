@@ -21,8 +21,11 @@ ADV=${ADVISORIES:-../shared/advisories}
 TARGETS=${TARGETS:-/work/sbom-targets}
 OUT=bench/out
 mkdir -p "$OUT"
-cargo build --release --quiet
-BIN=$PWD/target/release/palisade
+# BIN=path/to/palisade uses an already built release binary.
+if [ -z "${BIN:-}" ]; then
+  cargo build --release --quiet
+  BIN=$PWD/target/release/palisade
+fi
 DB=$(mktemp -d)
 trap 'rm -rf "$DB"' EXIT
 RESULTS=$OUT/vuln.jsonl

@@ -221,9 +221,17 @@ pub fn match_coordinates(
     coords: &Coordinates,
 ) -> Result<ComponentMatches, crate::Error> {
     let key = package_key(&coords.ecosystem, &coords.name);
+    Ok(match_advisories(&db.lookup(&key.0, &key.1)?, coords))
+}
+
+/// Matches coordinates against the advisories already looked up for its
+/// package (callers cache lookups: many versions of one package, e.g. Go's
+/// `stdlib` in every Go binary, share them).
+pub fn match_advisories(advisories: &[Advisory], coords: &Coordinates) -> ComponentMatches {
+    let key = package_key(&coords.ecosystem, &coords.name);
     let mut out = ComponentMatches::default();
     let mut hits: Vec<(Advisory, Vec<String>, Rated)> = Vec::new();
-    for adv in db.lookup(&key.0, &key.1)? {
+    for adv in advisories {
         if adv.withdrawn.is_some() {
             out.withdrawn += 1;
             continue;
@@ -246,7 +254,7 @@ pub fn match_coordinates(
         }
         match affected_entry {
             Some(a) => {
-                let rated = cvss::rate(&adv, Some(a));
+                let rated = cvss::rate(adv, Some(a));
                 hits.push((adv.clone(), fixed, rated));
             }
             None => {
@@ -257,7 +265,7 @@ pub fn match_coordinates(
         }
     }
     out.vulnerabilities = merge_aliases(hits);
-    Ok(out)
+    out
 }
 
 /// Groups advisories that share an id or alias (union-find over ids).

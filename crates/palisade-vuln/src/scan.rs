@@ -83,6 +83,7 @@ pub fn scan(sbom: &Sbom, db: &dyn AdvisorySource, vex: &Vex, options: &Options) 
     let mut out = Outcome::default();
     out.report.errors.extend(sbom.errors.iter().cloned());
     let mut cache: HashMap<(String, String, String), ComponentMatches> = HashMap::new();
+    let mut advisories: HashMap<(String, String), Vec<crate::Advisory>> = HashMap::new();
     for c in &sbom.components {
         out.stats.components += 1;
         if c.purl.is_none() {
@@ -104,7 +105,13 @@ pub fn scan(sbom: &Sbom, db: &dyn AdvisorySource, vex: &Vex, options: &Options) 
         let m = match cache.get(&key) {
             Some(m) => m.clone(),
             None => {
-                let m = matcher::match_coordinates(db, &coords)?;
+                let pkey = crate::advisory::package_key(&coords.ecosystem, &coords.name);
+                if !advisories.contains_key(&pkey) {
+                    let found = db.lookup(&pkey.0, &pkey.1)?;
+                    advisories.insert(pkey.clone(), found);
+                }
+                let found = advisories.get(&pkey).map_or(&[][..], Vec::as_slice);
+                let m = matcher::match_advisories(found, &coords);
                 cache.insert(key, m.clone());
                 m
             }
