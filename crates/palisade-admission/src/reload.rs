@@ -104,6 +104,12 @@ pub async fn run(
     } else {
         None
     };
+    // A change is acted on once two checks in a row see the same content:
+    // a file caught half-written (or a certificate written before its key)
+    // is never loaded, and a partial write does not read as an empty file
+    // (the defaults). SIGHUP loads at once.
+    let mut pending_cert = None;
+    let mut pending_config = None;
     let mut interval = tokio::time::interval(watch.interval);
     interval.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
@@ -114,8 +120,11 @@ pub async fn run(
             _ = stop.notified() => return,
         };
         let cert = watch.certs.fingerprint();
-        if cert.is_some() && (cert != last_cert || forced) {
+        let cert_settled = forced || (cert != last_cert && cert == pending_cert);
+        pending_cert = if cert != last_cert { cert } else { None };
+        if cert.is_some() && cert_settled {
             last_cert = cert;
+            pending_cert = None;
             match watch.certs.load() {
                 Ok(key) => {
                     resolver.replace(key);
@@ -142,8 +151,14 @@ pub async fn run(
         let current = admission.compiled();
         let fp = fingerprint(&path, &current.config);
         if Some(fp) == last_config && !forced {
+            pending_config = None;
             continue;
         }
+        if !forced && pending_config != Some(fp) {
+            pending_config = Some(fp);
+            continue;
+        }
+        pending_config = None;
         last_config = Some(fp);
         let compiled = tokio::task::spawn_blocking(move || load(Some(&path))).await;
         match compiled {

@@ -341,6 +341,16 @@ fn answer(a: Answer) -> hyper::Response<Body> {
     respond(a.status, "application/json", a.body)
 }
 
+/// An answer sent before the body was read: the connection cannot be
+/// reused, and saying so keeps clients from sending their next request on
+/// it.
+fn answer_and_close(a: Answer) -> hyper::Response<Body> {
+    let mut r = answer(a);
+    r.headers_mut()
+        .insert(hyper::header::CONNECTION, HeaderValue::from_static("close"));
+    r
+}
+
 async fn webhook(admission: &Admission, req: hyper::Request<Incoming>) -> hyper::Response<Body> {
     if req.uri().path() != "/validate" {
         return answer(Answer::error(
@@ -361,7 +371,7 @@ async fn webhook(admission: &Admission, req: hyper::Request<Incoming>) -> hyper:
         .and_then(|v| v.parse::<u64>().ok());
     if declared.is_some_and(|n| n > limit as u64) {
         admission.metrics.error("too_large");
-        return answer(Answer::error(
+        return answer_and_close(Answer::error(
             413,
             &format!("request body larger than {limit} bytes"),
         ));
@@ -378,7 +388,7 @@ async fn webhook(admission: &Admission, req: hyper::Request<Incoming>) -> hyper:
             } else {
                 "bad_request"
             });
-            return answer(if too_large {
+            return answer_and_close(if too_large {
                 Answer::error(413, &format!("request body larger than {limit} bytes"))
             } else {
                 Answer::error(400, &format!("cannot read the request body: {e}"))
@@ -386,7 +396,7 @@ async fn webhook(admission: &Admission, req: hyper::Request<Incoming>) -> hyper:
         }
         Err(_) => {
             admission.metrics.error("deadline");
-            return answer(Answer::error(408, "timed out reading the request body"));
+            return answer_and_close(Answer::error(408, "timed out reading the request body"));
         }
     };
     answer(admission.review(&bytes).await)
