@@ -693,3 +693,61 @@ async fn shutdown_drains_in_flight_requests() {
             .is_err()
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn image_policy_registries_digests_and_latest() {
+    let mut server = TestServer::start(
+        "images:\n  allowed-registries: [ghcr.io/acme]\n  require-digest: true\n  deny-latest: true\n",
+    )
+    .await;
+    let d = "sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";
+    let cases = [
+        (format!("ghcr.io/acme/app@{d}"), None),
+        (format!("ghcr.io/acme/team/app:1.0@{d}"), None),
+        // The runtime ignores the tag of a digest-pinned reference.
+        (format!("ghcr.io/acme/app:latest@{d}"), None),
+        (
+            format!("ghcr.io/acmecorp/app@{d}"),
+            Some("K8S037 untrusted-registry"),
+        ),
+        (
+            format!("ghcr.io.evil.com/acme/app@{d}"),
+            Some("K8S037 untrusted-registry"),
+        ),
+        (
+            format!("docker.io/acme/app@{d}"),
+            Some("K8S037 untrusted-registry"),
+        ),
+        (
+            "ghcr.io/acme/app:1.0".to_string(),
+            Some("K8S035 image-not-pinned-by-digest"),
+        ),
+        (
+            "ghcr.io/acme/app:latest".to_string(),
+            Some("K8S034 image-tag-latest"),
+        ),
+        (
+            "ghcr.io/acme/app".to_string(),
+            Some("K8S034 image-tag-latest"),
+        ),
+    ];
+    for (i, (image, denied_by)) in cases.iter().enumerate() {
+        let r = server
+            .review(&pod_review(
+                &format!("img-{i}"),
+                "CREATE",
+                "shop",
+                good_pod("web", image),
+            ))
+            .await;
+        match denied_by {
+            None => assert_eq!(r["allowed"], true, "{image}: {r}"),
+            Some(rule) => {
+                assert_eq!(r["allowed"], false, "{image}: {r}");
+                let m = r["status"]["message"].as_str().unwrap();
+                assert!(m.contains(rule), "{image}: {m}");
+            }
+        }
+    }
+    server.stop().await;
+}
