@@ -125,6 +125,9 @@ async fn pull(
         },
         ..ClientConfig::default()
     };
+    // reqwest is built without a crypto provider (no aws-lc-rs); ring is
+    // the process default. An `Err` means one is installed already.
+    let _ = rustls::crypto::ring::default_provider().install_default();
     let client = oci_client::Client::new(config);
     let auth = match creds {
         Credentials::Anonymous => RegistryAuth::Anonymous,
