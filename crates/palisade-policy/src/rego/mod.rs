@@ -116,7 +116,15 @@ pub struct RegoSet {
     outlines: Vec<ModuleOutline>,
     /// Policy texts by path, to turn regorus' columns into characters.
     texts: Arc<HashMap<String, String>>,
+    /// Whether the generated module gathering every rule's value loaded
+    /// (one evaluation per object, sharing helper rules' values).
+    gathered: bool,
 }
+
+/// The generated module: one object with every applied rule's value, so an
+/// object is evaluated once (helpers such as `data.lib.kubernetes.containers`
+/// are computed once, not once per rule).
+const GATHER_PACKAGE: &str = "palisade_internal_gather";
 
 /// Functions that regorus has but Palisade leaves out on purpose.
 const EXCLUDED: &[(&str, &str)] = &[
@@ -241,12 +249,14 @@ impl RegoSet {
             errors.dedup();
             return Err(LoadErrors(errors));
         }
+        let gathered = add_gather_module(&mut engine, &rules, &exceptions);
         Ok(RegoSet {
             engine,
             rules,
             exceptions,
             outlines,
             texts,
+            gathered,
         })
     }
 
@@ -278,9 +288,22 @@ impl RegoSet {
         };
         let mut engine = self.engine.clone();
         engine.set_input(input);
+        // One evaluation of every rule; on an error, rule by rule, so the
+        // error is attributed to its rule and the others still report.
+        let gathered = if self.gathered {
+            engine
+                .eval_rule(format!("data.{GATHER_PACKAGE}.values"))
+                .ok()
+        } else {
+            None
+        };
+        let value_of = |engine: &mut regorus::Engine, path: &str| match &gathered {
+            Some(all) => Ok(all[&regorus::Value::from(path)].clone()),
+            None => engine.eval_rule(path.to_string()),
+        };
         let mut excepted: BTreeMap<&str, BTreeSet<String>> = BTreeMap::new();
         for path in &self.exceptions {
-            match engine.eval_rule(path.clone()) {
+            match value_of(&mut engine, path) {
                 Ok(v) => {
                     let package = path.rsplit_once('.').map_or("", |(p, _)| p);
                     excepted
@@ -292,7 +315,7 @@ impl RegoSet {
             }
         }
         for rule in &self.rules {
-            let value = match engine.eval_rule(rule.path.clone()) {
+            let value = match value_of(&mut engine, &rule.path) {
                 Ok(v) => v,
                 Err(e) => {
                     errors.push(self.runtime_error(&rule.path, &e));
@@ -407,6 +430,43 @@ fn add_capped_ranges(engine: &mut regorus::Engine) -> anyhow::Result<()> {
         }),
     )?;
     Ok(())
+}
+
+/// Adds the module gathering every rule's value; `false` when it does not
+/// load (a package path it cannot spell), and rules are evaluated one by one.
+fn add_gather_module(
+    engine: &mut regorus::Engine,
+    rules: &[ConftestRule],
+    exceptions: &[String],
+) -> bool {
+    let simple = |p: &str| {
+        p.split('.').all(|part| {
+            !part.is_empty() && part.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+        })
+    };
+    let paths: Vec<&str> = rules
+        .iter()
+        .map(|r| r.path.as_str())
+        .chain(exceptions.iter().map(String::as_str))
+        .collect();
+    if paths.is_empty() || !paths.iter().all(|p| simple(p)) {
+        return false;
+    }
+    let mut text = format!("package {GATHER_PACKAGE}\n\nimport rego.v1\n\n");
+    for p in &paths {
+        text.push_str(&format!("values[\"{p}\"] := {p}\n"));
+    }
+    let mut probe = engine.clone();
+    probe.set_rego_v0(false);
+    if probe
+        .add_policy(format!("<{GATHER_PACKAGE}>"), text)
+        .is_err()
+        || probe.eval_query("true".into(), false).is_err()
+    {
+        return false;
+    }
+    *engine = probe;
+    true
 }
 
 /// regorus counts a tab as four columns; Palisade counts characters, as
