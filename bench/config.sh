@@ -5,6 +5,8 @@
 # Median of $RUNS runs (default 5) after one warm-up run; peak RSS per tool.
 # Writes bench/out/config.jsonl and the table in docs/benchmarks.md.
 #
+# TARGETS="corpus" skips the 50 MB stream (the anchors take many minutes on it).
+#
 # usage: bench/config.sh            (needs ../shared and /opt/anchors; see
 #                                    ../shared/tools/install-anchors.sh)
 set -euo pipefail
@@ -13,7 +15,7 @@ shared=${SHARED:-$root/../shared}
 corpus=$shared/corpus/k8s
 anchors=${ANCHORS_DIR:-/opt/anchors}
 runs=${RUNS:-5}
-slow_runs=${SLOW_RUNS:-$runs}
+slow_runs=${SLOW_RUNS:-$runs}  # Trivy and Checkov
 out=$root/bench/out
 mkdir -p "$out"
 [ -d "$corpus" ] || { echo "no corpus at $corpus" >&2; exit 2; }
@@ -43,11 +45,11 @@ measure() { python3 "$root/bench/measure.py" "$@" | tee -a "$results" >&2; }
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 
-for target in corpus stream; do
+for target in ${TARGETS:-corpus stream}; do
   if [ "$target" = corpus ]; then path=$corpus; else path=$stream; fi
   measure "$runs" "palisade/$target" -- "$pal" scan "$path" --format json --output "$tmp/p.json" --fail-on none --quiet
   if [ -x "$anchors/trivy" ]; then
-    measure "$runs" "trivy/$target" -- "$anchors/trivy" config --quiet --skip-check-update --cache-dir "$tmp/trivy-cache" --format json --output "$tmp/t.json" "$path"
+    measure "$slow_runs" "trivy/$target" -- "$anchors/trivy" config --quiet --skip-check-update --cache-dir "$tmp/trivy-cache" --format json --output "$tmp/t.json" "$path"
   fi
   if [ -x "$anchors/checkov/bin/checkov" ]; then
     if [ "$target" = corpus ]; then ck=(-d "$path"); else ck=(-f "$path"); fi
