@@ -144,22 +144,30 @@ fn policies_run_with_the_builtin_rules_by_default() {
 
 #[test]
 fn vaps_in_the_scanned_inputs_apply_without_policy_flags() {
-    let out = palisade()
-        .args(["scan", APP, VAP_IN_INPUTS, "--format", "json"])
-        .assert()
-        .get_output()
-        .stdout
-        .clone();
-    let report = json_of(&out);
-    let vap: Vec<&Value> = report["findings"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter(|f| f["code"] == "no-nodeport.example.com")
-        .collect();
-    assert_eq!(vap.len(), 1, "{report:#}");
-    assert_eq!(vap[0]["severity"], "MEDIUM", "Warn binding");
-    assert_eq!(vap[0]["location"]["path"], APP);
+    // The default scanners, named or not, in either order.
+    for scanners in [
+        &[][..],
+        &["--scanners", "config,rbac"],
+        &["--scanners", "rbac,config"],
+    ] {
+        let out = palisade()
+            .args(["scan", APP, VAP_IN_INPUTS, "--format", "json"])
+            .args(scanners)
+            .assert()
+            .get_output()
+            .stdout
+            .clone();
+        let report = json_of(&out);
+        let vap: Vec<&Value> = report["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|f| f["code"] == "no-nodeport.example.com")
+            .collect();
+        assert_eq!(vap.len(), 1, "{scanners:?}: {report:#}");
+        assert_eq!(vap[0]["severity"], "MEDIUM", "Warn binding");
+        assert_eq!(vap[0]["location"]["path"], APP);
+    }
 }
 
 #[test]

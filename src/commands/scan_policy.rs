@@ -99,7 +99,10 @@ pub(crate) fn setup(
     let mut data = args.policy.data.clone();
     data.extend(config.data.iter().map(|p| base.join(p)));
     let explicit = args.scanners.contains(&ScannerName::Policy);
-    let defaults = args.scanners == [ScannerName::Config, ScannerName::Rbac];
+    // The default scanners, in any order (VAPs in the inputs apply then).
+    let defaults = args.scanners.len() == 2
+        && args.scanners.contains(&ScannerName::Config)
+        && args.scanners.contains(&ScannerName::Rbac);
     if !explicit && !defaults {
         if !policies.is_empty() && !args.quiet {
             diagnostics::warn("--policy is ignored: --scanners does not include `policy`");

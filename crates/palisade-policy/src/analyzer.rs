@@ -104,6 +104,9 @@ impl ObjectAnalyzer for PolicyAnalyzer {
                 obj.name.as_deref().unwrap_or("<unnamed>")
             ));
         }
+        if !self.set.may_apply(obj.group(), &obj.kind) {
+            return;
+        }
         let json = obj.root.to_json();
         let evaluation = self.set.evaluate(&json);
         for e in evaluation.errors {

@@ -87,6 +87,12 @@ impl PolicySet {
         out
     }
 
+    /// Whether any policy may apply to an object of this group and kind
+    /// (Rego policies see every object).
+    pub fn may_apply(&self, group: &str, kind: &str) -> bool {
+        self.rego.is_some() || self.vap.may_match_kind(group, kind)
+    }
+
     /// Metadata of every rule the set may report.
     pub fn metas(&self) -> Vec<Arc<RuleMeta>> {
         let mut out: Vec<Arc<RuleMeta>> =

@@ -140,6 +140,30 @@ fn policy_objects(
     (others, errors)
 }
 
+/// Whether `text` may hold an object of `kind`: it has `kind: Kind` (YAML)
+/// or `"kind": "Kind"` (JSON), not merely the word — CRD schemas mention
+/// kinds such as ConfigMap and Namespace all through their descriptions.
+fn declares_kind(text: &str, kind: &str) -> bool {
+    let bytes = text.as_bytes();
+    memchr::memmem::find_iter(bytes, kind.as_bytes()).any(|at| {
+        let after = bytes.get(at + kind.len()).copied();
+        if after.is_some_and(|c| c.is_ascii_alphanumeric() || c == b'_') {
+            return false;
+        }
+        let before = strip_quote(bytes.get(..at).unwrap_or_default().trim_ascii_end());
+        before
+            .trim_ascii_end()
+            .strip_suffix(b":")
+            .is_some_and(|b| strip_quote(b.trim_ascii_end()).ends_with(b"kind"))
+    })
+}
+
+fn strip_quote(b: &[u8]) -> &[u8] {
+    b.strip_suffix(b"\"")
+        .or_else(|| b.strip_suffix(b"'"))
+        .unwrap_or(b)
+}
+
 fn for_each_object(
     path: &str,
     text: &str,
@@ -234,21 +258,54 @@ impl PolicySet {
     /// Records the Namespaces and params of one scanned input (the kinds
     /// [`PolicySet::link`] returned). Only texts naming a kind are parsed.
     pub fn discover_context(&mut self, path: &str, text: &str, kinds: &[String], limits: &Limits) {
-        if !kinds
-            .iter()
-            .any(|k| memchr::memmem::find(text.as_bytes(), k.as_bytes()).is_some())
-        {
+        if !kinds.iter().any(|k| declares_kind(text, k)) {
             return;
         }
         let mut errors = Vec::new();
         let mut found = Vec::new();
-        for_each_object(path, text, limits, &mut errors, |obj| {
-            if kinds.contains(&obj.kind) {
-                found.push(obj.root.to_json());
+        // Only the documents that name a wanted kind are parsed: big streams
+        // (an install.yaml of CRDs) would otherwise be parsed twice.
+        for doc in palisade_k8s::yaml::split_documents(text, 1) {
+            if !kinds.iter().any(|k| declares_kind(doc.text, k)) {
+                continue;
             }
-        });
+            for_each_object(path, doc.text, limits, &mut errors, |obj| {
+                if kinds.contains(&obj.kind) {
+                    found.push(obj.root.to_json());
+                }
+            });
+        }
         for obj in found {
             self.vap.add_context_object(obj);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::declares_kind;
+
+    #[test]
+    fn finds_kind_fields_not_mentions() {
+        for yes in [
+            "apiVersion: v1\nkind: ConfigMap\n",
+            "kind: \"ConfigMap\"\n",
+            "kind: 'ConfigMap'",
+            "{\"apiVersion\":\"v1\",\"kind\":\"ConfigMap\"}",
+            "{\"kind\" : \"ConfigMap\" }",
+            "kind:\n  ConfigMap\n",
+            "paramKind:\n  kind: ConfigMap",
+        ] {
+            assert!(declares_kind(yes, "ConfigMap"), "{yes:?}");
+        }
+        for no in [
+            "description: name of a ConfigMap in the same namespace\n",
+            "kind: ConfigMapList\n",
+            "configMap:\n  name: x\n",
+            "ConfigMap",
+            "mykind: Other\nref: ConfigMap",
+        ] {
+            assert!(!declares_kind(no, "ConfigMap"), "{no:?}");
         }
     }
 }

@@ -323,6 +323,29 @@ impl VapSet {
         out
     }
 
+    /// Whether some binding's policy could select an object of this group
+    /// and kind (or the pod of its template): a cheap, conservative test
+    /// that spares the JSON conversion of objects no policy is about.
+    pub fn may_match_kind(&self, group: &str, kind: &str) -> bool {
+        let (resource, _) = resources::resource_of(kind);
+        let templated = self.options.pod_templates && TEMPLATE_KINDS.contains(&kind);
+        let names = |r: &ResourceRule, group: &str, resource: &str| {
+            any_or(&r.groups, group)
+                && r.resources
+                    .iter()
+                    .any(|x| x == "*" || x == "*/*" || x == resource)
+        };
+        self.bindings.iter().any(|b| {
+            self.policies.get(b.policy).is_some_and(|p| {
+                p.spec
+                    .match_constraints
+                    .rules
+                    .iter()
+                    .any(|r| names(r, group, &resource) || (templated && names(r, "", "pods")))
+            })
+        })
+    }
+
     fn matches(&self, b: &Binding, facts: &Facts) -> bool {
         let Some(p) = self.policies.get(b.policy) else {
             return false;
@@ -963,17 +986,23 @@ fn request(f: &Facts, req: Option<&RequestInfo<'_>>) -> CelValue {
 /// workload (`Deployment web`).
 type Template = (String, String);
 
+/// Kinds whose pod template is also evaluated as a Pod.
+const TEMPLATE_KINDS: &[&str] = &[
+    "Deployment",
+    "StatefulSet",
+    "DaemonSet",
+    "ReplicaSet",
+    "ReplicationController",
+    "Job",
+    "CronJob",
+];
+
 /// A Pod built from a workload's pod template, and where it comes from.
 fn pod_of_template(obj: &Value, namespace: Option<&str>) -> Option<(Value, Template)> {
     let kind = obj.get("kind")?.as_str()?;
     let pointer = match kind {
-        "Deployment"
-        | "StatefulSet"
-        | "DaemonSet"
-        | "ReplicaSet"
-        | "ReplicationController"
-        | "Job" => "/spec/template",
         "CronJob" => "/spec/jobTemplate/spec/template",
+        k if TEMPLATE_KINDS.contains(&k) => "/spec/template",
         _ => return None,
     };
     let template = obj.pointer(pointer)?;
