@@ -58,23 +58,24 @@ pub fn render(
 /// Up to two lines before the error's line and the line itself, with the
 /// byte range of the error within them.
 fn frame(text: &str, span: Span) -> Option<(String, usize, std::ops::Range<usize>)> {
-    let total = text.lines().count();
-    if span.start.line == 0 || total == 0 {
+    if span.start.line == 0 {
         return None;
     }
-    // Errors at end of input point past the last line: show the last one.
-    let (line, span) = if span.start.line as usize > total {
+    let wanted = span.start.line as usize;
+    let mut first = wanted.saturating_sub(2).max(1);
+    let mut lines = lines_between(text, first, wanted);
+    let mut span = span;
+    if lines.len() < wanted - first + 1 {
+        // Errors at end of input point past the last line: show the last one.
+        let total = text.lines().count();
+        if total == 0 {
+            return None;
+        }
         let last_len = text.lines().last().map_or(0, |l| l.chars().count()) as u32;
-        (total, Span::point(total as u32, last_len + 1))
-    } else {
-        (span.start.line as usize, span)
-    };
-    let first = line.saturating_sub(2).max(1);
-    let lines: Vec<&str> = text
-        .lines()
-        .skip(first - 1)
-        .take(line - first + 1)
-        .collect();
+        span = Span::point(total as u32, last_len + 1);
+        first = total.saturating_sub(2).max(1);
+        lines = lines_between(text, first, total);
+    }
     let source = lines.join("\n");
     let last = lines.last()?;
     let line_offset = source.len() - last.len();
@@ -93,6 +94,27 @@ fn frame(text: &str, span: Span) -> Option<(String, usize, std::ops::Range<usize
         (start + 1).min(source.len()).max(start)
     };
     Some((source, first, start..end))
+}
+
+/// Lines `first..=last` (1-based) of `text` as `str::lines` yields them,
+/// fewer at its end. Stops at `last` and finds line ends with memchr: a
+/// stream of 50 MB with errors near its end was otherwise scanned whole,
+/// twice, for every error.
+fn lines_between(text: &str, first: usize, last: usize) -> Vec<&str> {
+    let mut out = Vec::new();
+    let mut start = 0;
+    let ends = memchr::memchr_iter(b'\n', text.as_bytes()).chain(std::iter::once(text.len()));
+    for (number, end) in (1..=last).zip(ends) {
+        if start >= text.len() && end == text.len() {
+            break; // no line after a final newline
+        }
+        if number >= first {
+            let line = text.get(start..end).unwrap_or_default();
+            out.push(line.strip_suffix('\r').unwrap_or(line));
+        }
+        start = end + 1;
+    }
+    out
 }
 
 /// Renders an input error, using `text` (the file's content) for the frame.
@@ -143,6 +165,28 @@ pub fn warn(message: &str) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn lines_between_agrees_with_str_lines() {
+        for text in ["", "a", "a\n", "a\n\nb", "a\r\nb\r\n", "\n\n", "x\ny\nz"] {
+            let all: Vec<&str> = text.lines().collect();
+            for first in 1..=5 {
+                for last in first..=5 {
+                    let want: Vec<&str> = all
+                        .iter()
+                        .skip(first - 1)
+                        .take(last + 1 - first)
+                        .copied()
+                        .collect();
+                    assert_eq!(
+                        lines_between(text, first, last),
+                        want,
+                        "{text:?} {first}..={last}"
+                    );
+                }
+            }
+        }
+    }
 
     #[test]
     fn frames_the_error_line() {

@@ -8,13 +8,13 @@ use std::sync::Arc;
 
 use palisade_core::source::{self, Input, WalkOptions};
 use palisade_k8s::object::{Object, SourceFile};
-use palisade_k8s::yaml::{Limits, parse_stream};
+use palisade_k8s::yaml::{Chunk, Limits, parse_stream, split_documents};
 use serde_json::Value;
 
 use crate::PolicySet;
 use crate::error::{LoadErrors, PolicyError};
 use crate::rego::{PolicyFile, RegoOptions, RegoSet};
-use crate::vap::{VapOptions, VapSet};
+use crate::vap::{VapOptions, VapSet, model};
 
 /// How policies are loaded.
 #[derive(Debug, Clone)]
@@ -169,12 +169,50 @@ fn for_each_object(
     text: &str,
     limits: &Limits,
     errors: &mut Vec<PolicyError>,
+    f: impl FnMut(&Object),
+) {
+    let whole = Chunk {
+        text,
+        line_offset: 0,
+        first_document: 0,
+    };
+    for_each_object_in(path, &whole, limits, errors, f);
+}
+
+/// Like [`for_each_object`] for the objects of the documents of `text`
+/// that declare one of `kinds` (see [`declares_kind`]); only those are
+/// parsed, with their lines and document indexes in the whole stream.
+fn for_each_declared(
+    path: &str,
+    text: &str,
+    kinds: &[&str],
+    limits: &Limits,
+    errors: &mut Vec<PolicyError>,
+    mut f: impl FnMut(&Object),
+) {
+    if !kinds.iter().any(|k| declares_kind(text, k)) {
+        return;
+    }
+    // Big streams (a 2 MB install.yaml of CRDs, or a whole `helm
+    // template`) are otherwise parsed a second time, on one thread.
+    for chunk in split_documents(text, 1) {
+        if kinds.iter().any(|k| declares_kind(chunk.text, k)) {
+            for_each_object_in(path, &chunk, limits, errors, &mut f);
+        }
+    }
+}
+
+fn for_each_object_in(
+    path: &str,
+    chunk: &Chunk<'_>,
+    limits: &Limits,
+    errors: &mut Vec<PolicyError>,
     mut f: impl FnMut(&Object),
 ) {
     let file = Arc::new(SourceFile::new(path, ""));
-    let yaml_errors = parse_stream(text, limits, 0, |doc| {
+    let yaml_errors = parse_stream(chunk.text, limits, chunk.line_offset, |doc| {
         let Some(root) = doc.root else { return };
-        for obj in Object::extract(root, &file, doc.index).objects {
+        for obj in Object::extract(root, &file, chunk.first_document + doc.index).objects {
             f(&obj);
         }
     });
@@ -231,14 +269,12 @@ impl PolicySet {
         text: &str,
         limits: &Limits,
     ) -> Vec<PolicyError> {
-        if memchr::memmem::find(text.as_bytes(), b"ValidatingAdmissionPolicy").is_none() {
-            return Vec::new();
-        }
         // Syntax errors of the input are the scan's to report.
         let mut yaml_errors = Vec::new();
         let mut errors = Vec::new();
         let vap = &mut self.vap;
-        for_each_object(path, text, limits, &mut yaml_errors, |obj| {
+        let kinds = [model::POLICY_KIND, model::BINDING_KIND];
+        for_each_declared(path, text, &kinds, limits, &mut yaml_errors, |obj| {
             if let Err(mut e) =
                 vap.add_object(path, &obj.api_version, &obj.kind, &obj.root, obj.anchor())
             {
@@ -258,23 +294,14 @@ impl PolicySet {
     /// Records the Namespaces and params of one scanned input (the kinds
     /// [`PolicySet::link`] returned). Only texts naming a kind are parsed.
     pub fn discover_context(&mut self, path: &str, text: &str, kinds: &[String], limits: &Limits) {
-        if !kinds.iter().any(|k| declares_kind(text, k)) {
-            return;
-        }
         let mut errors = Vec::new();
         let mut found = Vec::new();
-        // Only the documents that name a wanted kind are parsed: big streams
-        // (an install.yaml of CRDs) would otherwise be parsed twice.
-        for doc in palisade_k8s::yaml::split_documents(text, 1) {
-            if !kinds.iter().any(|k| declares_kind(doc.text, k)) {
-                continue;
+        let names: Vec<&str> = kinds.iter().map(String::as_str).collect();
+        for_each_declared(path, text, &names, limits, &mut errors, |obj| {
+            if kinds.contains(&obj.kind) {
+                found.push(obj.root.to_json());
             }
-            for_each_object(path, doc.text, limits, &mut errors, |obj| {
-                if kinds.contains(&obj.kind) {
-                    found.push(obj.root.to_json());
-                }
-            });
-        }
+        });
         for obj in found {
             self.vap.add_context_object(obj);
         }
