@@ -34,7 +34,8 @@ def config(results, corpus_bytes, stream_bytes):
                 continue
             t = row["median_s"]
             rss = mb(row["peak_rss_bytes"]) if "peak_rss_bytes" in row else "–"
-            speed = f"{sizes[target] / t / 1e6:.1f} MB/s"
+            mbps = sizes[target] / t / 1e6
+            speed = f"{mbps:.1f} MB/s" if mbps >= 1 else f"{mbps:.2g} MB/s"
             if tool == "palisade" or not pal:
                 ratio = "1×" if tool == "palisade" else "–"
             elif tool == "parse-floor":
