@@ -9,7 +9,9 @@
 # 2. SBOMs of the make-sbom-targets.sh targets (from /work/sbom-targets,
 #    built by the SBOM benchmark; not rebuilt here) and of this machine's /
 #    (palisade sbom --rootfs, skipping /proc /sys /dev /tmp /work), made once;
-#    then `palisade vuln SBOM` timed on each (median of RUNS).
+#    then `palisade vuln SBOM` timed on each (median of RUNS); plus a
+#    synthetic SBOM of 16,000 components named in the advisories
+#    (bench/gen_sbom.py). NAMES="synthetic-16k" limits the matching runs.
 # Trivy is not run for matching: it needs its own vulnerability database,
 # which cannot be downloaded here (no network but the package registries).
 # Results: bench/out/vuln.jsonl; docs/benchmarks.md between the
@@ -51,7 +53,10 @@ SBOMS[node-app]=$(sbom node-app "$TARGETS/node-app")
 SBOMS[oci-apps]=$(sbom oci-apps "$TARGETS/oci-apps")
 SBOMS[rootfs-bookworm]=$(sbom rootfs-bookworm --rootfs "$TARGETS/rootfs-bookworm")
 SBOMS[root]=$(sbom root --rootfs / --skip-dirs proc,sys,dev,tmp,work,run)
-for name in py-venv rust-app node-app oci-apps rootfs-bookworm root; do
+# 16,000 components with real advisory package names (bench/gen_sbom.py).
+SBOMS[synthetic-16k]=$OUT/vuln-sbom-synthetic-16k.cdx.json
+python3 bench/gen_sbom.py "$ADV" 16000 > "${SBOMS[synthetic-16k]}"
+for name in ${NAMES:-py-venv rust-app node-app oci-apps rootfs-bookworm root synthetic-16k}; do
   f=${SBOMS[$name]}
   [ -s "$f" ] || { echo "skip $name: no SBOM" >&2; continue; }
   n=$(python3 -c 'import json,sys; print(len(json.load(open(sys.argv[1])).get("components",[])))' "$f")
