@@ -286,14 +286,23 @@ impl RegoSet {
                 return (violations, errors);
             }
         };
-        let mut engine = self.engine.clone();
-        engine.set_input(input);
-        // One evaluation of every rule; on an error, rule by rule, so the
-        // error is attributed to its rule and the others still report.
-        let gathered = if self.gathered {
+        let fresh = |input: regorus::Value| {
+            let mut engine = self.engine.clone();
+            engine.set_input(input);
             engine
+        };
+        let mut engine = fresh(input.clone());
+        // One evaluation of every rule; on an error, rule by rule on a fresh
+        // engine (a failed evaluation leaves partial rule values behind), so
+        // the error is attributed to its rule and the others still report.
+        let gathered = if self.gathered {
+            let all = engine
                 .eval_rule(format!("data.{GATHER_PACKAGE}.values"))
-                .ok()
+                .ok();
+            if all.is_none() {
+                engine = fresh(input);
+            }
+            all
         } else {
             None
         };
