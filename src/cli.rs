@@ -193,8 +193,9 @@ pub enum ScannerName {
 pub struct ScanArgs {
     /// Files or directories to scan; `-` reads a YAML/JSON stream from stdin.
     /// Directories are walked recursively for .yaml, .yml and .json files,
-    /// honouring .gitignore and .palisadeignore.
-    #[arg(value_name = "TARGET", default_value = ".")]
+    /// honouring .gitignore and .palisadeignore. Default: `.` (none when
+    /// --image is given).
+    #[arg(value_name = "TARGET")]
     pub targets: Vec<PathBuf>,
 
     /// Scanners to run.
@@ -224,6 +225,24 @@ pub struct ScanArgs {
     /// hash).
     #[arg(long)]
     pub show_secrets: bool,
+
+    /// Container image to scan for secrets (with `--scanners secret`): an
+    /// OCI layout directory, a docker-archive or OCI tarball (`docker
+    /// save`, `skopeo copy`), or a registry reference. Every layer is read,
+    /// so a secret that a later layer deletes is still found. Registry
+    /// credentials come from PALISADE_REGISTRY_TOKEN, or
+    /// PALISADE_REGISTRY_USERNAME and PALISADE_REGISTRY_PASSWORD.
+    /// Repeatable.
+    #[arg(long = "image", value_name = "IMAGE")]
+    pub images: Vec<String>,
+
+    /// Platform to pick from a multi-platform --image (os/arch[/variant]).
+    #[arg(long, value_name = "PLATFORM", default_value = "linux/amd64")]
+    pub platform: String,
+
+    /// Talk plain HTTP to the registry of --image (for a local registry).
+    #[arg(long)]
+    pub insecure: bool,
 
     /// Output format.
     #[arg(short, long, value_enum, default_value_t = OutputFormat::Table)]

@@ -7,6 +7,7 @@ pub mod rbac;
 pub mod rules;
 pub mod sbom;
 pub mod scan;
+mod scan_images;
 pub mod scan_policy;
 pub mod scan_secrets;
 pub mod vuln;

@@ -57,7 +57,9 @@ impl Progress for Bar {
     }
 }
 
-fn credentials() -> Credentials {
+/// Registry credentials from the environment (`PALISADE_REGISTRY_TOKEN`,
+/// or `PALISADE_REGISTRY_USERNAME` and `PALISADE_REGISTRY_PASSWORD`).
+pub(crate) fn credentials() -> Credentials {
     let env = |k: &str| std::env::var(k).ok().filter(|v| !v.is_empty());
     match (
         env("PALISADE_REGISTRY_USERNAME"),

@@ -17,7 +17,7 @@ use palisade_core::{Report, RuleMeta, Scanner, Severity};
 use palisade_k8s::{Engine, Outcome, RuleSelection};
 use rayon::prelude::*;
 
-use super::{scan_policy, scan_secrets};
+use super::{scan_images, scan_policy, scan_secrets};
 use crate::cli::{ColorChoice, OutputFormat, ScanArgs, ScannerName};
 use crate::config::{Config, parse_size};
 use crate::{EXIT_ERROR, diagnostics, progress};
@@ -86,7 +86,13 @@ pub(crate) struct FileResult {
     pub(crate) diagnostics: Vec<(String, u32, String)>,
 }
 
-pub fn run(args: ScanArgs) -> Result<ExitCode> {
+pub fn run(mut args: ScanArgs) -> Result<ExitCode> {
+    if args.targets.is_empty() && args.images.is_empty() {
+        args.targets.push(".".into());
+    }
+    if !args.images.is_empty() && !args.scanners.contains(&ScannerName::Secret) {
+        bail!("--image is read by the secret scanner: add `--scanners secret`");
+    }
     let (config, _config_path) = Config::load(args.config.as_deref())?;
     let resolved = resolve(&args, &config)?;
     let mut selection: RuleSelection = config.rules.clone();
@@ -188,6 +194,25 @@ pub fn run(args: ScanArgs) -> Result<ExitCode> {
     }
     if let Some(s) = &secrets {
         s.scan_rest(args.quiet, args.no_progress, &mut outcome);
+        let image_options = scan_images::ImageOptions {
+            platform: args.platform.clone(),
+            insecure: args.insecure,
+        };
+        let image_errors = s.scan_images(
+            &args.images,
+            &image_options,
+            args.quiet,
+            args.no_progress,
+            &mut outcome,
+        );
+        for e in image_errors {
+            rendered.push((
+                e.path.clone(),
+                0,
+                diagnostics::input_error(&e, None, color_err),
+            ));
+            outcome.errors.push(e);
+        }
     }
     outcome.findings.extend(engine.finish(&outcome.inventory));
     if let Some(p) = &policies {

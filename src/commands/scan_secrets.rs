@@ -249,6 +249,10 @@ fn object_spans(findings: &[Finding], rules: &RuleSet) -> Vec<(u32, u32)> {
 }
 
 impl SecretScan {
+    pub(crate) fn scanner(&self) -> &Scanner {
+        &self.scanner
+    }
+
     /// Scans every file of the targets that the manifest pass did not
     /// read, in parallel, adding findings, errors and counters to
     /// `outcome`.

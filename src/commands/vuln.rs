@@ -16,7 +16,7 @@ use palisade_core::report::InputErrorKind;
 use palisade_core::reporter::{self, Format, Options};
 use palisade_core::{InputError, Report, Severity};
 use palisade_sca::scan::{Mode, ScanOptions};
-use palisade_sca::source::{self, Credentials, SourceOptions};
+use palisade_sca::source::{self, SourceOptions};
 use palisade_vuln::store::{self, SourceInfo, Store};
 use palisade_vuln::vex::Vex;
 use palisade_vuln::{import, scan, update};
@@ -412,19 +412,6 @@ fn parse_severity(s: &str) -> Result<Severity> {
     s.parse::<Severity>().map_err(anyhow::Error::from)
 }
 
-fn credentials() -> Credentials {
-    let env = |k: &str| std::env::var(k).ok().filter(|v| !v.is_empty());
-    match (
-        env("PALISADE_REGISTRY_USERNAME"),
-        env("PALISADE_REGISTRY_PASSWORD"),
-        env("PALISADE_REGISTRY_TOKEN"),
-    ) {
-        (_, _, Some(token)) => Credentials::Bearer(token),
-        (Some(user), Some(password), None) => Credentials::Basic { user, password },
-        _ => Credentials::Anonymous,
-    }
-}
-
 /// Inventories `target` and matches it: the report (with input errors for
 /// a target that cannot be read) and the scan outcome.
 pub fn scan_target(
@@ -449,7 +436,7 @@ pub fn scan_target(
         },
         platform: platform.to_owned(),
         insecure,
-        credentials: credentials(),
+        credentials: super::sbom::credentials(),
     };
     match source::sbom_of(target, &opts) {
         Ok(sbom) => scan::scan(&sbom, &reader, vex, options).map_err(anyhow::Error::from),

@@ -423,7 +423,7 @@ fn fingerprint(code: &str, path: &str, hash: &str, occurrence: u32) -> String {
 }
 
 /// Whether the content is binary: a NUL byte in the first 8000 bytes.
-pub(crate) fn is_binary(bytes: &[u8]) -> bool {
+pub fn is_binary(bytes: &[u8]) -> bool {
     let head = bytes.get(..SNIFF_BYTES.min(bytes.len())).unwrap_or(&[]);
     memchr::memchr(0, head).is_some()
 }

@@ -121,6 +121,110 @@ pub fn decompress<'a, R: Read + 'a>(
     })
 }
 
+/// A layer read error, named for what users see: truncation or corruption.
+fn corrupt_layer(display: &str, e: &std::io::Error) -> Error {
+    if e.kind() == std::io::ErrorKind::UnexpectedEof || e.to_string().contains("unexpected EOF") {
+        Error::parse(
+            display,
+            "truncated layer: the archive ends in the middle of an entry",
+        )
+    } else {
+        Error::parse(display, format!("corrupt layer: {e}"))
+    }
+}
+
+/// One entry of a layer, as [`walk`] reports it.
+pub enum Entry<'a> {
+    /// A regular file; `reader` yields its `size` bytes.
+    File {
+        path: &'a str,
+        size: u64,
+        reader: &'a mut dyn Read,
+    },
+    /// Anything else written at `path` (link, device, directory): it
+    /// replaces what lower layers had there but holds nothing to read.
+    Other { path: &'a str },
+    /// A whiteout: `path` and everything below it is deleted.
+    Deleted { path: &'a str },
+    /// An opaque directory: what lower layers put below `path` is hidden.
+    Opaque { path: &'a str },
+}
+
+impl std::fmt::Debug for Entry<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Entry::File { path, size, .. } => write!(f, "File({path}, {size} bytes)"),
+            Entry::Other { path } => write!(f, "Other({path})"),
+            Entry::Deleted { path } => write!(f, "Deleted({path})"),
+            Entry::Opaque { path } => write!(f, "Opaque({path})"),
+        }
+    }
+}
+
+/// Reads one (decompressed) layer tar entry by entry, writing nothing:
+/// every path is normalised and an entry that would leave the root is
+/// skipped and returned as a warning.
+pub fn walk<R: Read>(
+    tar: R,
+    display: &str,
+    visit: &mut dyn FnMut(Entry<'_>) -> Result<()>,
+) -> Result<Vec<Error>> {
+    let corrupt = |e: std::io::Error| corrupt_layer(display, &e);
+    let mut warnings = Vec::new();
+    let mut archive = tar::Archive::new(tar);
+    for (count, entry) in archive.entries().map_err(corrupt)?.enumerate() {
+        if count as u64 >= MAX_LAYER_ENTRIES {
+            return Err(Error::limit(
+                display,
+                format!("layer has more than {MAX_LAYER_ENTRIES} entries"),
+            ));
+        }
+        let mut entry = entry.map_err(corrupt)?;
+        let raw = String::from_utf8_lossy(&entry.path_bytes()).into_owned();
+        let rel = match normalise(&raw) {
+            Ok(Some(r)) => r,
+            Ok(None) => continue,
+            Err(message) => {
+                warnings.push(Error::Escape {
+                    path: display.to_owned(),
+                    message,
+                });
+                continue;
+            }
+        };
+        let (parent, name) = rel
+            .rsplit_once('/')
+            .map_or(("", rel.as_str()), |(p, n)| (p, n));
+        if name == ".wh..wh..opq" {
+            visit(Entry::Opaque { path: parent })?;
+            continue;
+        }
+        if let Some(target) = name.strip_prefix(".wh.") {
+            let victim = if parent.is_empty() {
+                target.to_owned()
+            } else {
+                format!("{parent}/{target}")
+            };
+            visit(Entry::Deleted { path: &victim })?;
+            continue;
+        }
+        let ty = entry.header().entry_type();
+        if matches!(ty, tar::EntryType::Regular | tar::EntryType::Continuous) {
+            let size = entry.header().size().unwrap_or(0);
+            let mut reader = (&mut entry).take(size);
+            visit(Entry::File {
+                path: &rel,
+                size,
+                reader: &mut reader,
+            })?;
+            // Whatever the visitor left unread is skipped by the archive.
+        } else {
+            visit(Entry::Other { path: &rel })?;
+        }
+    }
+    Ok(warnings)
+}
+
 /// State carried across the layers of one image.
 #[derive(Debug, Default)]
 pub struct Applier {
@@ -140,18 +244,7 @@ impl Applier {
         display: &str,
         limits: &Limits,
     ) -> Result<()> {
-        let corrupt = |e: std::io::Error| {
-            if e.kind() == std::io::ErrorKind::UnexpectedEof
-                || e.to_string().contains("unexpected EOF")
-            {
-                Error::parse(
-                    display,
-                    "truncated layer: the archive ends in the middle of an entry",
-                )
-            } else {
-                Error::parse(display, format!("corrupt layer: {e}"))
-            }
-        };
+        let corrupt = |e: std::io::Error| corrupt_layer(display, &e);
         let mut archive = tar::Archive::new(tar);
         let mut count: u64 = 0;
         for entry in archive.entries().map_err(corrupt)? {

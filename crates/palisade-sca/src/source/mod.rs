@@ -108,40 +108,9 @@ pub fn sbom_of(target: &str, opts: &SourceOptions) -> Result<Sbom> {
             Ok(scan::scan(Path::new(target), target, &opts.scan))
         }
         TargetType::Sbom => crate::read::read_file(Path::new(target)),
-        TargetType::OciLayout => {
-            let blobs = image::LayoutDir {
-                dir: Path::new(target).to_path_buf(),
-                display: target.to_owned(),
-            };
-            let index: serde_json::Value = {
-                let bytes =
-                    scan::read_limited(&blobs.dir.join("index.json"), target, 16 * 1024 * 1024)?;
-                serde_json::from_slice(&bytes)
-                    .map_err(|e| Error::json(format!("{target}/index.json"), &e))?
-            };
-            let resolved = image::resolve_layout(&blobs, &index, platform)?;
-            image::scan_image(&blobs, resolved, target, &opts.scan)
-        }
-        TargetType::ImageArchive => {
-            let idx = image::TarIndex::open(Path::new(target), target)?;
-            let resolved = if idx.has("manifest.json") {
-                image::resolve_docker_archive(&idx)?
-            } else if idx.has("index.json") && idx.has("oci-layout") {
-                let mut buf = Vec::new();
-                image::Blobs::open_path(&idx, "index.json")?
-                    .take(16 * 1024 * 1024)
-                    .read_to_end(&mut buf)
-                    .map_err(|e| Error::io(target, &e))?;
-                let index: serde_json::Value = serde_json::from_slice(&buf)
-                    .map_err(|e| Error::json(format!("{target}: index.json"), &e))?;
-                image::resolve_layout(&idx, &index, platform)?
-            } else {
-                return Err(Error::unsupported(
-                    target,
-                    "tar archive is neither a docker-archive (`manifest.json`) nor an OCI layout (`oci-layout`, `index.json`)",
-                ));
-            };
-            image::scan_image(&idx, resolved, target, &opts.scan)
+        TargetType::OciLayout | TargetType::ImageArchive => {
+            let opened = open_local_image(target, ty, platform)?;
+            image::scan_image(opened.blobs.as_ref(), opened.resolved, target, &opts.scan)
         }
         TargetType::Registry => registry::scan_reference(
             target,
@@ -151,4 +120,121 @@ pub fn sbom_of(target: &str, opts: &SourceOptions) -> Result<Sbom> {
             &opts.scan,
         ),
     }
+}
+
+/// An image whose layers can be read: its blobs, the resolved manifest, and
+/// the directory a pulled image was downloaded to (removed on drop).
+pub struct OpenedImage {
+    pub blobs: Box<dyn image::Blobs>,
+    pub resolved: image::Resolved,
+    _download: Option<tempfile::TempDir>,
+}
+
+impl std::fmt::Debug for OpenedImage {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("OpenedImage")
+            .field("image", &self.blobs.display())
+            .field("resolved", &self.resolved)
+            .finish()
+    }
+}
+
+impl OpenedImage {
+    /// Reads every layer in order, visiting each entry with its layer's
+    /// index; returns the entries skipped for leaving the root.
+    pub fn walk_layers(
+        &self,
+        visit: &mut dyn FnMut(usize, layer::Entry<'_>) -> Result<()>,
+    ) -> Result<Vec<Error>> {
+        let mut warnings = Vec::new();
+        for (i, l) in self.resolved.layers.iter().enumerate() {
+            let display = format!("{}: layer {}", self.blobs.display(), l.layer.digest);
+            let stream = if l.by_path {
+                self.blobs.open_path(&l.locator)?
+            } else {
+                self.blobs.open(&l.locator)?
+            };
+            let hint = layer::compression_of(&l.layer.media_type, &display)?;
+            let tar = layer::decompress(stream, hint, &display)?;
+            warnings.extend(layer::walk(tar, &display, &mut |e| visit(i, e))?);
+        }
+        Ok(warnings)
+    }
+}
+
+/// Opens an image: an OCI layout directory, a docker-archive or OCI layout
+/// tarball, or a registry reference (pulled to a temporary directory).
+pub fn open_image(target: &str, opts: &SourceOptions) -> Result<OpenedImage> {
+    let platform = if opts.platform.is_empty() {
+        "linux/amd64"
+    } else {
+        opts.platform.as_str()
+    };
+    match classify(target)? {
+        ty @ (TargetType::OciLayout | TargetType::ImageArchive) => {
+            open_local_image(target, ty, platform)
+        }
+        TargetType::Registry => {
+            let (download, blobs, resolved) = registry::pull_reference(
+                target,
+                platform,
+                opts.insecure,
+                &opts.credentials,
+                &opts.scan,
+            )?;
+            Ok(OpenedImage {
+                blobs: Box::new(blobs),
+                resolved,
+                _download: Some(download),
+            })
+        }
+        TargetType::Directory | TargetType::File | TargetType::Sbom => Err(Error::unsupported(
+            target,
+            "not an image: expected an OCI layout directory, a docker-archive or OCI tarball, or a registry reference",
+        )),
+    }
+}
+
+fn open_local_image(target: &str, ty: TargetType, platform: &str) -> Result<OpenedImage> {
+    if ty == TargetType::OciLayout {
+        let blobs = image::LayoutDir {
+            dir: Path::new(target).to_path_buf(),
+            display: target.to_owned(),
+        };
+        let index: serde_json::Value = {
+            let bytes =
+                scan::read_limited(&blobs.dir.join("index.json"), target, 16 * 1024 * 1024)?;
+            serde_json::from_slice(&bytes)
+                .map_err(|e| Error::json(format!("{target}/index.json"), &e))?
+        };
+        let resolved = image::resolve_layout(&blobs, &index, platform)?;
+        return Ok(OpenedImage {
+            blobs: Box::new(blobs),
+            resolved,
+            _download: None,
+        });
+    }
+    let idx = image::TarIndex::open(Path::new(target), target)?;
+    let resolved = if idx.has("manifest.json") {
+        image::resolve_docker_archive(&idx)?
+    } else if idx.has("index.json") && idx.has("oci-layout") {
+        let mut buf = Vec::new();
+        image::Blobs::open_path(&idx, "index.json")?
+            .take(16 * 1024 * 1024)
+            .read_to_end(&mut buf)
+            .map_err(|e| Error::io(target, &e))?;
+        let index: serde_json::Value = serde_json::from_slice(&buf)
+            .map_err(|e| Error::json(format!("{target}: index.json"), &e))?;
+        image::resolve_layout(&idx, &index, platform)?
+    } else {
+        return Err(Error::unsupported(
+            target,
+            "tar archive is neither a docker-archive (`manifest.json`) nor an OCI layout (`oci-layout`, `index.json`)",
+        ));
+    };
+    Ok(OpenedImage {
+        blobs: Box::new(idx),
+        resolved,
+        _download: None,
+    })
 }

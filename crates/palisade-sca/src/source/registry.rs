@@ -73,6 +73,19 @@ pub fn scan_reference(
     creds: &Credentials,
     opts: &ScanOptions,
 ) -> Result<Sbom> {
+    let (_download, blobs, resolved) = pull_reference(target, platform, insecure, creds, opts)?;
+    image::scan_image(&blobs, resolved, target, opts)
+}
+
+/// Pulls `reference` (manifest, config and layers) into a temporary OCI
+/// layout directory, removed when the returned `TempDir` is dropped.
+pub fn pull_reference(
+    target: &str,
+    platform: &str,
+    insecure: bool,
+    creds: &Credentials,
+    opts: &ScanOptions,
+) -> Result<(tempfile::TempDir, LayoutDir, image::Resolved)> {
     let reference: Reference = target.parse().map_err(|e| Error::Registry {
         reference: target.to_owned(),
         message: format!("not an image reference: {e}"),
@@ -106,7 +119,7 @@ pub fn scan_reference(
     };
     let mut resolved = image::from_manifest(&blobs, &manifest, Some(digest), platform)?;
     resolved.repo_tags = vec![target.to_owned()];
-    image::scan_image(&blobs, resolved, target, opts)
+    Ok((tmp, blobs, resolved))
 }
 
 async fn pull(
