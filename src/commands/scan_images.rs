@@ -13,7 +13,7 @@
 
 use std::collections::{BTreeMap, HashMap};
 use std::io::Read;
-use std::sync::Arc;
+use std::sync::{Arc, mpsc};
 
 use palisade_core::{Finding, InputError};
 use palisade_k8s::Outcome;
@@ -36,11 +36,12 @@ pub(crate) struct ImageOptions {
     pub insecure: bool,
 }
 
-/// A file read from a layer, waiting in a batch.
-struct Pending {
-    layer: usize,
-    path: String,
-    text: Vec<u8>,
+/// Files read from one layer, waiting to be scanned: their contents back to
+/// back in one buffer that is reused (a fresh allocation per file costs
+/// more in page faults than the scan).
+struct Batch {
+    data: Vec<u8>,
+    files: Vec<(usize, String, std::ops::Range<usize>)>,
 }
 
 /// A finding and where it came from.
@@ -110,103 +111,82 @@ fn scan_image(
     )
     .map_err(InputError::from)?;
     let max = scanner.options().max_file_size;
-    let mut found: Vec<Found> = Vec::new();
-    // Paths with findings, to mark them when a later layer touches them.
-    let mut by_path: HashMap<String, Vec<usize>> = HashMap::new();
-    let mut batch: Vec<Pending> = Vec::new();
-    let mut batch_bytes = 0usize;
+    // Reading (decompression, tar) runs on this thread while a second one
+    // scans the previous batch in parallel; two buffers go back and forth.
+    let (full_tx, full_rx) = mpsc::sync_channel::<Batch>(1);
+    let (empty_tx, empty_rx) = mpsc::sync_channel::<Batch>(2);
+    for _ in 0..2 {
+        let _ = empty_tx.send(Batch {
+            data: Vec::with_capacity(BATCH_BYTES + BATCH_BYTES / 4),
+            files: Vec::new(),
+        });
+    }
+    let mut touches = Touches::default();
     let mut files = 0u64;
     let mut too_large = 0u64;
-    let mut buf = vec![0u8; SNIFF_BYTES];
-    let flush = |batch: &mut Vec<Pending>,
-                 found: &mut Vec<Found>,
-                 by_path: &mut HashMap<String, Vec<usize>>| {
-        let scanned: Vec<Found> = std::mem::take(batch)
-            .into_par_iter()
-            .flat_map_iter(|p| {
-                let display: Arc<str> = Arc::from(format!("{image}!/{}", p.path));
-                on_file();
-                scanner
-                    .scan_bytes(&display, &p.text)
-                    .into_iter()
-                    .map(move |finding| Found {
-                        layer: p.layer,
-                        path: p.path.clone(),
-                        finding,
-                        superseded: false,
-                    })
-                    .collect::<Vec<_>>()
-            })
-            .collect();
-        for f in scanned {
-            by_path.entry(f.path.clone()).or_default().push(found.len());
-            found.push(f);
-        }
-    };
-    let walked = opened.walk_layers(&mut |layer, entry| {
-        // Whatever this entry does to a path with findings from a lower
-        // layer, those findings are no longer in the final filesystem.
-        let (touched, below) = match &entry {
-            Entry::File { path, .. } | Entry::Other { path } => (*path, false),
-            Entry::Deleted { path } => (*path, true),
-            Entry::Opaque { path } => (*path, true),
-        };
-        // A batch holds one layer's files: scanned before the next layer
-        // can mark their paths.
-        if batch.first().is_some_and(|p| p.layer != layer) {
-            flush(&mut batch, &mut found, &mut by_path);
-            batch_bytes = 0;
-        }
-        let mut mark = |ids: &Vec<usize>| {
-            for &i in ids {
-                if let Some(f) = found.get_mut(i)
-                    && f.layer < layer
-                {
-                    f.superseded = true;
-                }
+    let (walked, mut found) = std::thread::scope(|scope| {
+        let scanning = scope.spawn(move || {
+            let mut found = Vec::new();
+            for mut batch in full_rx {
+                found.extend(scan_batch(scanner, image, &mut batch, on_file));
+                batch.data.clear();
+                // The reader may be gone (an error); the buffer is dropped.
+                let _ = empty_tx.send(batch);
             }
-        };
-        if below {
-            for (path, ids) in &by_path {
-                if covers(touched, path, true) {
-                    mark(ids);
-                }
-            }
-        } else if let Some(ids) = by_path.get(touched) {
-            mark(ids);
-        }
-        let Entry::File { path, size, reader } = entry else {
-            return Ok(());
-        };
-        if size > max {
-            too_large += 1;
-            return Ok(());
-        }
-        let head = read_up_to(reader, &mut buf).map_err(|e| io_error(image, path, &e))?;
-        let head = buf.get(..head).unwrap_or(&[]);
-        if is_binary(head) {
-            return Ok(());
-        }
-        let mut text = Vec::with_capacity(usize::try_from(size).unwrap_or(0));
-        text.extend_from_slice(head);
-        reader
-            .read_to_end(&mut text)
-            .map_err(|e| io_error(image, path, &e))?;
-        files += 1;
-        batch_bytes += text.len();
-        batch.push(Pending {
-            layer,
-            path: path.to_owned(),
-            text,
+            found
         });
-        if batch_bytes >= BATCH_BYTES {
-            flush(&mut batch, &mut found, &mut by_path);
-            batch_bytes = 0;
+        let mut batch = empty_rx.recv().ok();
+        let mut buf = vec![0u8; SNIFF_BYTES];
+        let walked = opened.walk_layers(&mut |layer, entry| {
+            touches.record(layer, &entry);
+            let Entry::File { path, size, reader } = entry else {
+                return Ok(());
+            };
+            if size > max {
+                too_large += 1;
+                return Ok(());
+            }
+            let head = read_up_to(reader, &mut buf).map_err(|e| io_error(image, path, &e))?;
+            let head = buf.get(..head).unwrap_or(&[]);
+            if is_binary(head) {
+                return Ok(());
+            }
+            let Some(b) = batch.as_mut() else {
+                return Err(io_error(
+                    image,
+                    path,
+                    &std::io::Error::other("scanner stopped"),
+                ));
+            };
+            let start = b.data.len();
+            b.data.reserve(usize::try_from(size).unwrap_or(0));
+            b.data.extend_from_slice(head);
+            reader
+                .read_to_end(&mut b.data)
+                .map_err(|e| io_error(image, path, &e))?;
+            files += 1;
+            b.files.push((layer, path.to_owned(), start..b.data.len()));
+            if b.data.len() >= BATCH_BYTES
+                && let Some(b) = batch.take()
+            {
+                let _ = full_tx.send(b);
+                batch = empty_rx.recv().ok();
+            }
+            Ok(())
+        });
+        if let Some(b) = batch.take()
+            && !b.files.is_empty()
+        {
+            let _ = full_tx.send(b);
         }
-        Ok(())
+        drop(full_tx);
+        let found = scanning.join().unwrap_or_default();
+        (walked, found)
     });
     let escapes = walked.map_err(InputError::from)?;
-    flush(&mut batch, &mut found, &mut by_path);
+    for f in &mut found {
+        f.superseded = touches.superseded(f.layer, &f.path);
+    }
 
     let mut warnings: Vec<String> = escapes.into_iter().map(|e| e.to_string()).collect();
     if too_large > 0 {
@@ -229,6 +209,74 @@ fn scan_image(
         files,
         warnings,
     })
+}
+
+/// Scans a batch's files in parallel.
+fn scan_batch(
+    scanner: &Scanner,
+    image: &str,
+    batch: &mut Batch,
+    on_file: &(dyn Fn() + Sync),
+) -> Vec<Found> {
+    let data = &batch.data;
+    batch
+        .files
+        .par_drain(..)
+        .flat_map_iter(|(layer, path, range)| {
+            let display: Arc<str> = Arc::from(format!("{image}!/{path}"));
+            on_file();
+            let text = data.get(range).unwrap_or(&[]);
+            scanner
+                .scan_bytes(&display, text)
+                .into_iter()
+                .map(move |finding| Found {
+                    layer,
+                    path: path.clone(),
+                    finding,
+                    superseded: false,
+                })
+                .collect::<Vec<_>>()
+        })
+        .collect()
+}
+
+/// What the layers did to paths, to tell which files a later layer
+/// deleted or replaced.
+#[derive(Default)]
+struct Touches {
+    /// The last layer that wrote each path.
+    last_write: HashMap<String, usize>,
+    /// Whiteouts and opaque directories: (layer, path), covering below.
+    deletions: Vec<(usize, String)>,
+}
+
+impl Touches {
+    fn record(&mut self, layer: usize, entry: &Entry<'_>) {
+        match entry {
+            Entry::File { path, .. } | Entry::Other { path } => {
+                match self.last_write.get_mut(*path) {
+                    Some(l) => *l = layer,
+                    None => {
+                        self.last_write.insert((*path).to_owned(), layer);
+                    }
+                }
+            }
+            Entry::Deleted { path } | Entry::Opaque { path } => {
+                self.deletions.push((layer, (*path).to_owned()));
+            }
+        }
+    }
+
+    /// Whether the file `path` of `layer` is gone from the final
+    /// filesystem. A whiteout deletes; an opaque directory hides only
+    /// lower layers' entries, which `later > layer` expresses for both.
+    fn superseded(&self, layer: usize, path: &str) -> bool {
+        self.last_write.get(path).is_some_and(|&l| l > layer)
+            || self
+                .deletions
+                .iter()
+                .any(|(l, d)| *l > layer && covers(d, path, true))
+    }
 }
 
 /// One finding per fingerprint (the same secret at the same path in
