@@ -434,6 +434,15 @@ fn rules_lists_and_explains() {
             predicates::str::contains("## Why is this bad?")
                 .and(predicates::str::contains("CIS Kubernetes Benchmark 5.2.2")),
         );
+    // The admission webhook's own rules are listed and explained too.
+    palisade()
+        .args(["rules", "exec-into-pod"])
+        .assert()
+        .code(0)
+        .stdout(
+            predicates::str::contains("# ADM001 exec-into-pod")
+                .and(predicates::str::contains("break-glass")),
+        );
     palisade().args(["rules", "K8S999"]).assert().code(2);
     let out = palisade()
         .args(["rules", "--format", "json"])

@@ -13,6 +13,7 @@ use crate::cli::{RulesArgs, RulesFormat};
 
 pub fn run(args: &RulesArgs) -> Result<ExitCode> {
     let mut catalog = palisade_k8s::catalog();
+    catalog.extend(admission_rules());
     catalog.extend(secret_rules()?);
     let mut out = io::stdout().lock();
     if let Some(wanted) = &args.rule {
@@ -84,6 +85,19 @@ fn table(catalog: &[CatalogEntry], out: &mut dyn Write) -> io::Result<()> {
         "\n{} rules. `palisade rules CODE` explains one.",
         catalog.len()
     )
+}
+
+/// The admission webhook's own rules (`ADM001`…), applied only by
+/// `palisade admission serve`: its configuration turns them on and off
+/// (`immutability`, `images.signatures`), not `--enable`, so none is
+/// listed as opt-in.
+fn admission_rules() -> impl Iterator<Item = CatalogEntry> {
+    palisade_admission::rules::all()
+        .into_iter()
+        .map(|meta| CatalogEntry {
+            meta,
+            enabled_by_default: true,
+        })
 }
 
 /// The built-in secret rules (`SEC001`…), after the Kubernetes rules.
