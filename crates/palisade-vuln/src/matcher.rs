@@ -4,6 +4,7 @@
 
 use std::cmp::Ordering;
 use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Arc;
 
 use palisade_core::Severity;
 use palisade_sca::Component;
@@ -199,7 +200,9 @@ pub struct Vulnerability {
     pub id: String,
     /// Every id and alias, sorted, without `id`.
     pub aliases: Vec<String>,
-    pub advisories: Vec<Advisory>,
+    /// Shared with the lookup cache: one advisory often matches many
+    /// components (and many versions of one package).
+    pub advisories: Vec<Arc<Advisory>>,
     pub fixed: Vec<String>,
     pub rated: Rated,
     pub malicious: bool,
@@ -221,16 +224,21 @@ pub fn match_coordinates(
     coords: &Coordinates,
 ) -> Result<ComponentMatches, crate::Error> {
     let key = package_key(&coords.ecosystem, &coords.name);
-    Ok(match_advisories(&db.lookup(&key.0, &key.1)?, coords))
+    let found: Vec<Arc<Advisory>> = db
+        .lookup(&key.0, &key.1)?
+        .into_iter()
+        .map(Arc::new)
+        .collect();
+    Ok(match_advisories(&found, coords))
 }
 
 /// Matches coordinates against the advisories already looked up for its
 /// package (callers cache lookups: many versions of one package, e.g. Go's
 /// `stdlib` in every Go binary, share them).
-pub fn match_advisories(advisories: &[Advisory], coords: &Coordinates) -> ComponentMatches {
+pub fn match_advisories(advisories: &[Arc<Advisory>], coords: &Coordinates) -> ComponentMatches {
     let key = package_key(&coords.ecosystem, &coords.name);
     let mut out = ComponentMatches::default();
-    let mut hits: Vec<(Advisory, Vec<String>, Rated)> = Vec::new();
+    let mut hits: Vec<(Arc<Advisory>, Vec<String>, Rated)> = Vec::new();
     for adv in advisories {
         if adv.withdrawn.is_some() {
             out.withdrawn += 1;
@@ -255,7 +263,7 @@ pub fn match_advisories(advisories: &[Advisory], coords: &Coordinates) -> Compon
         match affected_entry {
             Some(a) => {
                 let rated = cvss::rate(adv, Some(a));
-                hits.push((adv.clone(), fixed, rated));
+                hits.push((Arc::clone(adv), fixed, rated));
             }
             None => {
                 if let Some(why) = undecided {
@@ -269,7 +277,7 @@ pub fn match_advisories(advisories: &[Advisory], coords: &Coordinates) -> Compon
 }
 
 /// Groups advisories that share an id or alias (union-find over ids).
-fn merge_aliases(hits: Vec<(Advisory, Vec<String>, Rated)>) -> Vec<Vulnerability> {
+fn merge_aliases(hits: Vec<(Arc<Advisory>, Vec<String>, Rated)>) -> Vec<Vulnerability> {
     let n = hits.len();
     let mut parent: Vec<usize> = (0..n).collect();
     fn find(p: &mut [usize], mut i: usize) -> usize {
@@ -329,7 +337,7 @@ fn merge_aliases(hits: Vec<(Advisory, Vec<String>, Rated)>) -> Vec<Vulnerability
             advisories.sort_by(|a, b| (&a.id, &a.source).cmp(&(&b.id, &b.source)));
             let id = primary_id(&ids);
             ids.remove(&id);
-            let malicious = advisories.iter().any(Advisory::is_malicious);
+            let malicious = advisories.iter().any(|a| a.is_malicious());
             Vulnerability {
                 id,
                 aliases: ids.into_iter().collect(),

@@ -83,7 +83,8 @@ pub fn scan(sbom: &Sbom, db: &dyn AdvisorySource, vex: &Vex, options: &Options) 
     let mut out = Outcome::default();
     out.report.errors.extend(sbom.errors.iter().cloned());
     let mut cache: HashMap<(String, String, String), ComponentMatches> = HashMap::new();
-    let mut advisories: HashMap<(String, String), Vec<crate::Advisory>> = HashMap::new();
+    let mut advisories: HashMap<(String, String), Vec<std::sync::Arc<crate::Advisory>>> =
+        HashMap::new();
     for c in &sbom.components {
         out.stats.components += 1;
         if c.purl.is_none() {
@@ -108,7 +109,10 @@ pub fn scan(sbom: &Sbom, db: &dyn AdvisorySource, vex: &Vex, options: &Options) 
                 let pkey = crate::advisory::package_key(&coords.ecosystem, &coords.name);
                 if !advisories.contains_key(&pkey) {
                     let found = db.lookup(&pkey.0, &pkey.1)?;
-                    advisories.insert(pkey.clone(), found);
+                    advisories.insert(
+                        pkey.clone(),
+                        found.into_iter().map(std::sync::Arc::new).collect(),
+                    );
                 }
                 let found = advisories.get(&pkey).map_or(&[][..], Vec::as_slice);
                 let m = matcher::match_advisories(found, &coords);
