@@ -1,12 +1,14 @@
 //! An image layer (gzip, zstd or plain tar, sniffed) applied to a fresh
 //! root, as image sources do. Besides not panicking, nothing may be written
 //! outside the root: `..`, absolute paths, symlinks and hard links that
-//! point out must all stay confined.
+//! point out must all stay confined. The same bytes then go through
+//! `layer::walk` (the in-memory reader of `scan --image`), whose paths must
+//! be normalised: never absolute, never with a `..` component.
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
 use palisade_sca::catalog::Limits;
-use palisade_sca::source::layer::{Applier, decompress};
+use palisade_sca::source::layer::{Applier, Entry, decompress, walk};
 
 fuzz_target!(|data: &[u8]| {
     let Ok(outer) = tempfile::tempdir() else {
@@ -24,4 +26,19 @@ fuzz_target!(|data: &[u8]| {
     };
     let names: Vec<_> = entries.flatten().map(|e| e.file_name()).collect();
     assert_eq!(names, ["root"], "a layer wrote outside its root");
+
+    if let Ok(tar) = decompress(data, None, "fuzz.tar") {
+        let _ = walk(tar, "fuzz.tar", &mut |entry| {
+            let path = match entry {
+                Entry::File { path, reader, .. } => {
+                    let _ = std::io::copy(reader, &mut std::io::sink());
+                    path
+                }
+                Entry::Other { path } | Entry::Deleted { path } | Entry::Opaque { path } => path,
+            };
+            assert!(!path.starts_with('/'), "absolute path {path}");
+            assert!(path.split('/').all(|c| c != ".."), "`..` in {path}");
+            Ok(())
+        });
+    }
 });
