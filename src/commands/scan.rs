@@ -17,7 +17,7 @@ use palisade_core::{Report, RuleMeta, Scanner, Severity};
 use palisade_k8s::{Engine, Outcome, RuleSelection};
 use rayon::prelude::*;
 
-use super::{scan_images, scan_policy, scan_secrets};
+use super::{scan_policy, scan_secrets};
 use crate::cli::{ColorChoice, OutputFormat, ScanArgs, ScannerName};
 use crate::config::{Config, parse_size};
 use crate::{EXIT_ERROR, diagnostics, progress};
@@ -194,9 +194,11 @@ pub fn run(mut args: ScanArgs) -> Result<ExitCode> {
     }
     if let Some(s) = &secrets {
         s.scan_rest(args.quiet, args.no_progress, &mut outcome);
-        let image_options = scan_images::ImageOptions {
+        let image_options = palisade_sca::source::SourceOptions {
             platform: args.platform.clone(),
             insecure: args.insecure,
+            credentials: super::sbom::credentials(),
+            ..Default::default()
         };
         let image_errors = s.scan_images(
             &args.images,

@@ -12,14 +12,13 @@
 //! elsewhere in Palisade; messages name the layer.
 
 use std::collections::{BTreeMap, HashMap};
-use std::io::Read;
 use std::sync::{Arc, mpsc};
 
 use palisade_core::{Finding, InputError};
 use palisade_k8s::Outcome;
 use palisade_sca::source::layer::Entry;
 use palisade_sca::source::{self, SourceOptions};
-use palisade_secrets::{Scanner, is_binary};
+use palisade_secrets::{Scanner, read_text};
 use rayon::prelude::*;
 
 use super::scan_secrets::SecretScan;
@@ -27,14 +26,6 @@ use crate::{diagnostics, progress};
 
 /// Bytes of file content held before a batch is scanned.
 const BATCH_BYTES: usize = 32 * 1024 * 1024;
-/// Bytes read to tell text from binary.
-const SNIFF_BYTES: usize = 8000;
-
-/// How images are fetched.
-pub(crate) struct ImageOptions {
-    pub platform: String,
-    pub insecure: bool,
-}
 
 /// Files read from one layer, waiting to be scanned: their contents back to
 /// back in one buffer that is reused (a fresh allocation per file costs
@@ -60,7 +51,7 @@ impl SecretScan {
     pub(crate) fn scan_images(
         &self,
         images: &[String],
-        options: &ImageOptions,
+        options: &SourceOptions,
         quiet: bool,
         no_progress: bool,
         outcome: &mut Outcome,
@@ -97,19 +88,10 @@ struct ImageResult {
 fn scan_image(
     scanner: &Scanner,
     image: &str,
-    options: &ImageOptions,
+    options: &SourceOptions,
     on_file: &(dyn Fn() + Sync),
 ) -> Result<ImageResult, InputError> {
-    let opened = source::open_image(
-        image,
-        &SourceOptions {
-            platform: options.platform.clone(),
-            insecure: options.insecure,
-            credentials: super::sbom::credentials(),
-            ..SourceOptions::default()
-        },
-    )
-    .map_err(InputError::from)?;
+    let opened = source::open_image(image, options).map_err(InputError::from)?;
     let max = scanner.options().max_file_size;
     // Reading (decompression, tar) runs on this thread while a second one
     // scans the previous batch in parallel; two buffers go back and forth.
@@ -136,7 +118,6 @@ fn scan_image(
             found
         });
         let mut batch = empty_rx.recv().ok();
-        let mut buf = vec![0u8; SNIFF_BYTES];
         let walked = opened.walk_layers(&mut |layer, entry| {
             touches.record(layer, &entry);
             let Entry::File { path, size, reader } = entry else {
@@ -144,11 +125,6 @@ fn scan_image(
             };
             if size > max {
                 too_large += 1;
-                return Ok(());
-            }
-            let head = read_up_to(reader, &mut buf).map_err(|e| io_error(image, path, &e))?;
-            let head = buf.get(..head).unwrap_or(&[]);
-            if is_binary(head) {
                 return Ok(());
             }
             let Some(b) = batch.as_mut() else {
@@ -159,11 +135,11 @@ fn scan_image(
                 ));
             };
             let start = b.data.len();
-            b.data.reserve(usize::try_from(size).unwrap_or(0));
-            b.data.extend_from_slice(head);
-            reader
-                .read_to_end(&mut b.data)
-                .map_err(|e| io_error(image, path, &e))?;
+            let skipped =
+                read_text(reader, size, max, &mut b.data).map_err(|e| io_error(image, path, &e))?;
+            if skipped.is_some() {
+                return Ok(());
+            }
             files += 1;
             b.files.push((layer, path.to_owned(), start..b.data.len()));
             if b.data.len() >= BATCH_BYTES
@@ -330,21 +306,6 @@ fn covers(touched: &str, path: &str, below: bool) -> bool {
                 || path
                     .strip_prefix(touched)
                     .is_some_and(|rest| rest.starts_with('/'))))
-}
-
-/// Fills `buf` as far as the reader goes; the number of bytes read.
-fn read_up_to(reader: &mut dyn Read, buf: &mut [u8]) -> std::io::Result<usize> {
-    let mut n = 0;
-    while n < buf.len() {
-        let Some(rest) = buf.get_mut(n..) else { break };
-        match reader.read(rest) {
-            Ok(0) => break,
-            Ok(k) => n += k,
-            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
-            Err(e) => return Err(e),
-        }
-    }
-    Ok(n)
 }
 
 fn io_error(image: &str, path: &str, e: &std::io::Error) -> palisade_sca::error::Error {

@@ -28,5 +28,5 @@ pub use redact::{present, redact, secret_hash};
 pub use rule::{Allowlist, Examples, SecretRule};
 pub use ruleset::{BUILTIN_RULES_TOML, RuleSet, RuleSetBuilder, builtin};
 pub use scanner::{
-    Detection, FileOutcome, ScanOptions, ScanOutcome, Scanner, Skipped, is_binary, line_column,
+    Detection, FileOutcome, ScanOptions, ScanOutcome, Scanner, Skipped, line_column, read_text,
 };

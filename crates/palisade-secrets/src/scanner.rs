@@ -423,7 +423,7 @@ fn fingerprint(code: &str, path: &str, hash: &str, occurrence: u32) -> String {
 }
 
 /// Whether the content is binary: a NUL byte in the first 8000 bytes.
-pub fn is_binary(bytes: &[u8]) -> bool {
+pub(crate) fn is_binary(bytes: &[u8]) -> bool {
     let head = bytes.get(..SNIFF_BYTES.min(bytes.len())).unwrap_or(&[]);
     memchr::memchr(0, head).is_some()
 }
@@ -437,9 +437,8 @@ fn io_error(display: &str, err: &io::Error) -> InputError {
     InputError::new(display, InputErrorKind::Io, message)
 }
 
-/// Reads a file into `buf`: the first block is sniffed for binary content
-/// before the rest is read, so large binaries cost one small read. Files
-/// are read rather than memory-mapped: the workspace forbids `unsafe`, and
+/// Reads a file into `buf` with [`read_text`]. Files are read rather than
+/// memory-mapped: the workspace forbids `unsafe`, and
 /// a read of a page-cached file costs one copy, far below the scan itself.
 fn read_file(
     path: &Path,
@@ -460,6 +459,19 @@ fn read_file(
         return Ok(Some(Skipped::TooLarge(meta.len())));
     }
     let mut reader = file.take(max.saturating_add(1));
+    read_text(&mut reader, meta.len(), max, buf).map_err(|e| io_error(display, &e))
+}
+
+/// Appends a text read from `reader` to `buf` (`size` is a capacity hint):
+/// the first block is sniffed for binary content before the rest is read,
+/// so a large binary costs one small read. Binary or over `max` bytes:
+/// nothing is appended and why is returned.
+pub fn read_text(
+    reader: &mut dyn Read,
+    size: u64,
+    max: u64,
+    buf: &mut Vec<u8>,
+) -> io::Result<Option<Skipped>> {
     let mut head = [0u8; SNIFF_BYTES];
     let mut filled = 0;
     while filled < SNIFF_BYTES {
@@ -470,18 +482,24 @@ fn read_file(
             Ok(0) => break,
             Ok(n) => filled += n,
             Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-            Err(e) => return Err(io_error(display, &e)),
+            Err(e) => return Err(e),
         }
     }
     let head = head.get(..filled).unwrap_or(&[]);
     if memchr::memchr(0, head).is_some() {
         return Ok(Some(Skipped::Binary));
     }
-    buf.reserve(usize::try_from(meta.len()).unwrap_or(0).max(filled));
+    let start = buf.len();
+    buf.reserve(usize::try_from(size).unwrap_or(0).max(filled));
     buf.extend_from_slice(head);
-    reader.read_to_end(buf).map_err(|e| io_error(display, &e))?;
-    if buf.len() as u64 > max {
-        return Ok(Some(Skipped::TooLarge(buf.len() as u64)));
+    if let Err(e) = reader.read_to_end(buf) {
+        buf.truncate(start);
+        return Err(e);
+    }
+    let read = buf.len().saturating_sub(start);
+    if read as u64 > max {
+        buf.truncate(start);
+        return Ok(Some(Skipped::TooLarge(read as u64)));
     }
     Ok(None)
 }
