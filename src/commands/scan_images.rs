@@ -120,7 +120,10 @@ fn scan_image(
         let mut batch = empty_rx.recv().ok();
         let walked = opened.walk_layers(&mut |layer, entry| {
             touches.record(layer, &entry);
-            let Entry::File { path, size, reader } = entry else {
+            let Entry::File {
+                path, size, reader, ..
+            } = entry
+            else {
                 return Ok(());
             };
             if size > max {
@@ -229,14 +232,15 @@ struct Touches {
 impl Touches {
     fn record(&mut self, layer: usize, entry: &Entry<'_>) {
         match entry {
-            Entry::File { path, .. } | Entry::Other { path } => {
-                match self.last_write.get_mut(*path) {
-                    Some(l) => *l = layer,
-                    None => {
-                        self.last_write.insert((*path).to_owned(), layer);
-                    }
+            Entry::File { path, .. }
+            | Entry::HardLink { path, .. }
+            | Entry::Dir { path }
+            | Entry::Other { path } => match self.last_write.get_mut(*path) {
+                Some(l) => *l = layer,
+                None => {
+                    self.last_write.insert((*path).to_owned(), layer);
                 }
-            }
+            },
             Entry::Deleted { path } | Entry::Opaque { path } => {
                 self.deletions.push((layer, (*path).to_owned()));
             }

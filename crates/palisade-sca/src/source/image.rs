@@ -546,6 +546,19 @@ pub fn resolve_docker_archive(idx: &TarIndex) -> Result<Resolved> {
     })
 }
 
+/// A layer's decompressed tar stream, and how errors name the layer.
+pub fn open_layer<'a>(blobs: &'a dyn Blobs, l: &LayerRef) -> Result<(Box<dyn Read + 'a>, String)> {
+    let display = format!("{}: layer {}", blobs.display(), l.layer.digest);
+    let stream = if l.by_path {
+        blobs.open_path(&l.locator)?
+    } else {
+        blobs.open(&l.locator)?
+    };
+    let hint = layer::compression_of(&l.layer.media_type, &display)?;
+    let tar = layer::decompress(stream, hint, &display)?;
+    Ok((tar, display))
+}
+
 /// Applies the layers and catalogues the result.
 pub fn scan_image(
     blobs: &dyn Blobs,
@@ -563,14 +576,7 @@ pub fn scan_image(
         p.start("applying layers", resolved.layers.len() as u64);
     }
     for (i, l) in resolved.layers.iter().enumerate() {
-        let display = format!("{}: layer {}", blobs.display(), l.layer.digest);
-        let stream = if l.by_path {
-            blobs.open_path(&l.locator)?
-        } else {
-            blobs.open(&l.locator)?
-        };
-        let hint = layer::compression_of(&l.layer.media_type, &display)?;
-        let tar = layer::decompress(stream, hint, &display)?;
+        let (tar, display) = open_layer(blobs, l)?;
         applier.apply(tar, i, root, &display, &opts.limits)?;
         if let Some(p) = &opts.progress {
             p.inc(1);

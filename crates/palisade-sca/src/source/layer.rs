@@ -139,9 +139,15 @@ pub enum Entry<'a> {
     File {
         path: &'a str,
         size: u64,
+        mode: u32,
         reader: &'a mut dyn Read,
     },
-    /// Anything else written at `path` (link, device, directory): it
+    /// A hard link to `target` (normalised; a target outside the root is
+    /// skipped by [`walk`] with a warning).
+    HardLink { path: &'a str, target: &'a str },
+    /// A directory.
+    Dir { path: &'a str },
+    /// Anything else written at `path` (symlink, device, FIFO): it
     /// replaces what lower layers had there but holds nothing to read.
     Other { path: &'a str },
     /// A whiteout: `path` and everything below it is deleted.
@@ -154,6 +160,8 @@ impl std::fmt::Debug for Entry<'_> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
             Entry::File { path, size, .. } => write!(f, "File({path}, {size} bytes)"),
+            Entry::HardLink { path, target } => write!(f, "HardLink({path} -> {target})"),
+            Entry::Dir { path } => write!(f, "Dir({path})"),
             Entry::Other { path } => write!(f, "Other({path})"),
             Entry::Deleted { path } => write!(f, "Deleted({path})"),
             Entry::Opaque { path } => write!(f, "Opaque({path})"),
@@ -208,18 +216,42 @@ pub fn walk<R: Read>(
             visit(Entry::Deleted { path: &victim })?;
             continue;
         }
-        let ty = entry.header().entry_type();
-        if matches!(ty, tar::EntryType::Regular | tar::EntryType::Continuous) {
-            let size = entry.header().size().unwrap_or(0);
-            let mut reader = (&mut entry).take(size);
-            visit(Entry::File {
-                path: &rel,
-                size,
-                reader: &mut reader,
-            })?;
-            // Whatever the visitor left unread is skipped by the archive.
-        } else {
-            visit(Entry::Other { path: &rel })?;
+        let header = entry.header();
+        let (ty, mode, size) = (
+            header.entry_type(),
+            header.mode().unwrap_or(0),
+            header.size().unwrap_or(0),
+        );
+        match ty {
+            tar::EntryType::Regular | tar::EntryType::Continuous => {
+                let mut reader = (&mut entry).take(size);
+                visit(Entry::File {
+                    path: &rel,
+                    size,
+                    mode,
+                    reader: &mut reader,
+                })?;
+                // Whatever the visitor left unread is skipped by the archive.
+            }
+            tar::EntryType::Link => {
+                let raw = entry
+                    .link_name_bytes()
+                    .map(|b| String::from_utf8_lossy(&b).into_owned())
+                    .unwrap_or_default();
+                match normalise(&raw) {
+                    Ok(Some(target)) => visit(Entry::HardLink {
+                        path: &rel,
+                        target: &target,
+                    })?,
+                    Ok(None) => {}
+                    Err(m) => warnings.push(Error::Escape {
+                        path: display.to_owned(),
+                        message: format!("hard link {rel}: {m}"),
+                    }),
+                }
+            }
+            tar::EntryType::Directory => visit(Entry::Dir { path: &rel })?,
+            _ => visit(Entry::Other { path: &rel })?,
         }
     }
     Ok(warnings)
@@ -244,99 +276,57 @@ impl Applier {
         display: &str,
         limits: &Limits,
     ) -> Result<()> {
-        let corrupt = |e: std::io::Error| corrupt_layer(display, &e);
-        let mut archive = tar::Archive::new(tar);
-        let mut count: u64 = 0;
-        for entry in archive.entries().map_err(corrupt)? {
-            let mut entry = entry.map_err(corrupt)?;
-            count += 1;
-            if count > MAX_LAYER_ENTRIES {
-                return Err(Error::limit(
-                    display,
-                    format!("layer has more than {MAX_LAYER_ENTRIES} entries"),
-                ));
+        let warnings = walk(tar, display, &mut |entry| match entry {
+            Entry::Opaque { path } => {
+                self.opaque(path, index, root);
+                Ok(())
             }
-            let raw = String::from_utf8_lossy(&entry.path_bytes()).into_owned();
-            let rel = match normalise(&raw) {
-                Ok(Some(r)) => r,
-                Ok(None) => continue,
-                Err(m) => {
-                    self.warnings.push(Error::Escape {
-                        path: display.to_owned(),
-                        message: m,
-                    });
-                    continue;
+            Entry::Deleted { path } => {
+                self.remove_tree(path, root);
+                Ok(())
+            }
+            Entry::File {
+                path,
+                size,
+                mode,
+                reader,
+            } => {
+                if !wanted(path, mode, size) || size > limits.max_archive_bytes {
+                    self.remove_file(path, root);
+                    return Ok(());
                 }
-            };
-            let (parent, name) = rel
-                .rsplit_once('/')
-                .map_or(("", rel.as_str()), |(p, n)| (p, n));
-            if name == ".wh..wh..opq" {
-                self.opaque(parent, index, root);
-                continue;
+                self.written = self.written.saturating_add(size);
+                if self.written > MAX_EXTRACTED_BYTES {
+                    return Err(Error::limit(
+                        display,
+                        "image expands past the extraction limit",
+                    ));
+                }
+                let dest = root.join(path);
+                prepare(&dest, root).map_err(|e| Error::io(display, &e))?;
+                let mut f = std::fs::File::create(&dest).map_err(|e| Error::io(display, &e))?;
+                std::io::copy(reader, &mut f).map_err(|e| corrupt_layer(display, &e))?;
+                self.owners.insert(path.to_owned(), index);
+                Ok(())
             }
-            if let Some(target) = name.strip_prefix(".wh.") {
-                let victim = if parent.is_empty() {
-                    target.to_owned()
-                } else {
-                    format!("{parent}/{target}")
-                };
-                self.remove_tree(&victim, root);
-                continue;
-            }
-            let header = entry.header();
-            let ty = header.entry_type();
-            let mode = header.mode().unwrap_or(0);
-            let size = header.size().unwrap_or(0);
-            match ty {
-                tar::EntryType::Regular | tar::EntryType::Continuous => {
-                    if !wanted(&rel, mode, size) || size > limits.max_archive_bytes {
-                        self.remove_file(&rel, root);
-                        continue;
-                    }
-                    self.written = self.written.saturating_add(size);
-                    if self.written > MAX_EXTRACTED_BYTES {
-                        return Err(Error::limit(
-                            display,
-                            "image expands past the extraction limit",
-                        ));
-                    }
-                    let dest = root.join(&rel);
+            Entry::HardLink { path, target } => {
+                self.remove_file(path, root);
+                if self.owners.contains_key(target) && wanted(path, 0o755, MIN_BINARY_BYTES) {
+                    let dest = root.join(path);
                     prepare(&dest, root).map_err(|e| Error::io(display, &e))?;
-                    let mut f = std::fs::File::create(&dest).map_err(|e| Error::io(display, &e))?;
-                    std::io::copy(&mut (&mut entry).take(size), &mut f).map_err(corrupt)?;
-                    self.owners.insert(rel, index);
+                    std::fs::copy(root.join(target), &dest).map_err(|e| Error::io(display, &e))?;
+                    self.owners.insert(path.to_owned(), index);
                 }
-                tar::EntryType::Link => {
-                    let target = entry
-                        .link_name_bytes()
-                        .map(|b| String::from_utf8_lossy(&b).into_owned())
-                        .unwrap_or_default();
-                    let target = match normalise(&target) {
-                        Ok(Some(t)) => t,
-                        Ok(None) => continue,
-                        Err(m) => {
-                            self.warnings.push(Error::Escape {
-                                path: display.to_owned(),
-                                message: format!("hard link {rel}: {m}"),
-                            });
-                            continue;
-                        }
-                    };
-                    self.remove_file(&rel, root);
-                    if self.owners.contains_key(&target) && wanted(&rel, 0o755, MIN_BINARY_BYTES) {
-                        let dest = root.join(&rel);
-                        prepare(&dest, root).map_err(|e| Error::io(display, &e))?;
-                        std::fs::copy(root.join(&target), &dest)
-                            .map_err(|e| Error::io(display, &e))?;
-                        self.owners.insert(rel, index);
-                    }
-                }
-                tar::EntryType::Directory => {}
-                // Symlinks, devices, FIFOs: nothing to catalogue, never materialised.
-                _ => self.remove_file(&rel, root),
+                Ok(())
             }
-        }
+            Entry::Dir { .. } => Ok(()),
+            // Symlinks, devices, FIFOs: nothing to catalogue, never materialised.
+            Entry::Other { path } => {
+                self.remove_file(path, root);
+                Ok(())
+            }
+        })?;
+        self.warnings.extend(warnings);
         Ok(())
     }
 

@@ -97,28 +97,15 @@ pub fn classify(target: &str) -> Result<TargetType> {
 
 /// Builds (or reads) the SBOM of `target`.
 pub fn sbom_of(target: &str, opts: &SourceOptions) -> Result<Sbom> {
-    let ty = classify(target)?;
-    let platform = if opts.platform.is_empty() {
-        "linux/amd64"
-    } else {
-        opts.platform.as_str()
-    };
-    match ty {
+    match classify(target)? {
         TargetType::Directory | TargetType::File => {
             Ok(scan::scan(Path::new(target), target, &opts.scan))
         }
         TargetType::Sbom => crate::read::read_file(Path::new(target)),
-        TargetType::OciLayout | TargetType::ImageArchive => {
-            let opened = open_local_image(target, ty, platform)?;
+        ty @ (TargetType::OciLayout | TargetType::ImageArchive | TargetType::Registry) => {
+            let opened = open_typed(target, ty, opts)?;
             image::scan_image(opened.blobs.as_ref(), opened.resolved, target, &opts.scan)
         }
-        TargetType::Registry => registry::scan_reference(
-            target,
-            platform,
-            opts.insecure,
-            &opts.credentials,
-            &opts.scan,
-        ),
     }
 }
 
@@ -148,14 +135,7 @@ impl OpenedImage {
     ) -> Result<Vec<Error>> {
         let mut warnings = Vec::new();
         for (i, l) in self.resolved.layers.iter().enumerate() {
-            let display = format!("{}: layer {}", self.blobs.display(), l.layer.digest);
-            let stream = if l.by_path {
-                self.blobs.open_path(&l.locator)?
-            } else {
-                self.blobs.open(&l.locator)?
-            };
-            let hint = layer::compression_of(&l.layer.media_type, &display)?;
-            let tar = layer::decompress(stream, hint, &display)?;
+            let (tar, display) = image::open_layer(self.blobs.as_ref(), l)?;
             warnings.extend(layer::walk(tar, &display, &mut |e| visit(i, e))?);
         }
         Ok(warnings)
@@ -165,15 +145,17 @@ impl OpenedImage {
 /// Opens an image: an OCI layout directory, a docker-archive or OCI layout
 /// tarball, or a registry reference (pulled to a temporary directory).
 pub fn open_image(target: &str, opts: &SourceOptions) -> Result<OpenedImage> {
+    open_typed(target, classify(target)?, opts)
+}
+
+fn open_typed(target: &str, ty: TargetType, opts: &SourceOptions) -> Result<OpenedImage> {
     let platform = if opts.platform.is_empty() {
         "linux/amd64"
     } else {
         opts.platform.as_str()
     };
-    match classify(target)? {
-        ty @ (TargetType::OciLayout | TargetType::ImageArchive) => {
-            open_local_image(target, ty, platform)
-        }
+    match ty {
+        TargetType::OciLayout | TargetType::ImageArchive => open_local_image(target, ty, platform),
         TargetType::Registry => {
             let (download, blobs, resolved) = registry::pull_reference(
                 target,

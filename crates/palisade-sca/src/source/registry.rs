@@ -14,7 +14,6 @@ use serde_json::Value;
 
 use super::Credentials;
 use super::image::{self, LayoutDir};
-use crate::bom::Sbom;
 use crate::error::{Error, Result};
 use crate::scan::ScanOptions;
 
@@ -63,18 +62,6 @@ fn reg_err(reference: &str, e: &oci_client::errors::OciDistributionError) -> Err
         reference: reference.to_owned(),
         message,
     }
-}
-
-/// Pulls `reference` and catalogues it.
-pub fn scan_reference(
-    target: &str,
-    platform: &str,
-    insecure: bool,
-    creds: &Credentials,
-    opts: &ScanOptions,
-) -> Result<Sbom> {
-    let (_download, blobs, resolved) = pull_reference(target, platform, insecure, creds, opts)?;
-    image::scan_image(&blobs, resolved, target, opts)
 }
 
 /// Pulls `reference` (manifest, config and layers) into a temporary OCI
