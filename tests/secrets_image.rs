@@ -226,22 +226,8 @@ fn what_is_not_an_image_is_an_input_error_and_the_run_goes_on() {
     layout(&good, &layers());
     let not_image = dir.path().join("notes.txt");
     std::fs::write(&not_image, "hello\n").unwrap();
-    let out = palisade()
-        .args([
-            "scan",
-            "--scanners",
-            "secret",
-            "--format",
-            "json",
-            "--image",
-        ])
-        .arg(&not_image)
-        .arg("--image")
-        .arg(&good)
-        .output()
-        .unwrap();
-    assert_eq!(out.status.code(), Some(2));
-    let report: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let (report, code, stderr) = scan(&not_image, &["--image", good.to_str().unwrap()]);
+    assert_eq!(code, 2, "{stderr}");
     assert_eq!(found(&report).len(), 3);
     let errors = report["errors"].to_string();
     assert!(
