@@ -34,7 +34,14 @@ fuzz_target!(|data: &[u8]| {
                     let _ = std::io::copy(reader, &mut std::io::sink());
                     path
                 }
-                Entry::Other { path } | Entry::Deleted { path } | Entry::Opaque { path } => path,
+                Entry::HardLink { path, target } => {
+                    assert!(!target.starts_with('/') && target.split('/').all(|c| c != ".."));
+                    path
+                }
+                Entry::Dir { path }
+                | Entry::Other { path }
+                | Entry::Deleted { path }
+                | Entry::Opaque { path } => path,
             };
             assert!(!path.starts_with('/'), "absolute path {path}");
             assert!(path.split('/').all(|c| c != ".."), "`..` in {path}");
