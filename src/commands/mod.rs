@@ -2,6 +2,7 @@
 
 pub mod admission;
 pub mod guard;
+mod output;
 pub mod policy;
 pub mod rbac;
 pub mod rules;

@@ -347,30 +347,9 @@ fn write_report(report: &Report, resolved: &Resolved, args: &ScanArgs) -> Result
         color,
         show_suppressed: args.show_suppressed,
     };
-    match &args.output {
-        Some(path) => {
-            let tmp = path.with_extension("palisade-tmp");
-            {
-                let file = fs::File::create(&tmp)
-                    .with_context(|| format!("cannot write {}", path.display()))?;
-                let mut out = BufWriter::new(file);
-                reporter::write(resolved.format, report, options, &mut out)?;
-                out.flush()?;
-            }
-            fs::rename(&tmp, path).with_context(|| format!("cannot write {}", path.display()))?;
-        }
-        None => {
-            let stdout = io::stdout();
-            let mut out = BufWriter::new(stdout.lock());
-            match reporter::write(resolved.format, report, options, &mut out)
-                .and_then(|()| out.flush())
-            {
-                Ok(()) => {}
-                Err(e) if e.kind() == io::ErrorKind::BrokenPipe => {}
-                Err(e) => return Err(e.into()),
-            }
-        }
-    }
+    super::output::write_report(args.output.as_deref(), |out| {
+        reporter::write(resolved.format, report, options, out)
+    })?;
     Ok(())
 }
 

@@ -549,28 +549,7 @@ pub fn run_vuln(args: VulnArgs) -> Result<ExitCode> {
             }
         }
     };
-    match &args.output {
-        Some(path) => {
-            let tmp = path.with_extension("palisade-tmp");
-            {
-                let file = fs::File::create(&tmp)
-                    .with_context(|| format!("cannot write {}", path.display()))?;
-                let mut out = BufWriter::new(file);
-                write(&mut out)?;
-                out.flush()?;
-            }
-            fs::rename(&tmp, path).with_context(|| format!("cannot write {}", path.display()))?;
-        }
-        None => {
-            let stdout = io::stdout();
-            let mut out = BufWriter::new(stdout.lock());
-            match write(&mut out).and_then(|()| out.flush()) {
-                Ok(()) => {}
-                Err(e) if e.kind() == io::ErrorKind::BrokenPipe => {}
-                Err(e) => return Err(e.into()),
-            }
-        }
-    }
+    super::output::write_report(args.output.as_deref(), write)?;
     let color_err = diagnostics::stderr_color();
     for e in &report.errors {
         eprint!("{}", diagnostics::input_error(e, None, color_err));

@@ -3,10 +3,10 @@
 
 use std::io::{self, Write};
 
-use serde::Serialize;
+use serde::{Serialize, Serializer};
 
 use crate::report::SeverityCounts;
-use crate::{Finding, InputError, Report, RuleMeta, TOOL_VERSION};
+use crate::{Finding, InputError, Reference, Report, RuleMeta, TOOL_VERSION};
 
 /// Bumped on any incompatible change to the JSON report.
 pub const JSON_SCHEMA_VERSION: u32 = 1;
@@ -17,7 +17,7 @@ struct Document<'a> {
     schema_version: u32,
     tool: Tool,
     summary: Summary,
-    findings: Vec<JsonFinding<'a>>,
+    findings: Findings<'a>,
     errors: Vec<JsonError<'a>>,
 }
 
@@ -59,7 +59,7 @@ struct JsonFinding<'a> {
     field: Option<&'a str>,
     #[serde(skip_serializing_if = "Option::is_none")]
     fix: Option<&'a str>,
-    references: Vec<String>,
+    references: References<'a>,
     fingerprint: &'a str,
     #[serde(skip_serializing_if = "Option::is_none")]
     suppressed: Option<&'a crate::Suppression>,
@@ -91,6 +91,41 @@ struct JsonError<'a> {
     message: &'a str,
 }
 
+/// The findings, serialized one by one as they are read: a large report
+/// (100,000+ findings) is not first copied into a second list.
+struct Findings<'a>(&'a Report);
+
+impl Serialize for Findings<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let report = self.0;
+        s.collect_seq(
+            report
+                .findings
+                .iter()
+                .map(|f| finding(f, report.rules.get(f.code.as_ref()))),
+        )
+    }
+}
+
+/// A rule's references as the strings they display as, written from the
+/// rule itself: one vulnerability's list is repeated in every finding of
+/// it, and copying it per finding was most of a large report's memory.
+struct References<'a>(&'a [Reference]);
+
+impl Serialize for References<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_seq(self.0.iter().map(Shown))
+    }
+}
+
+struct Shown<'a>(&'a Reference);
+
+impl Serialize for Shown<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(self.0)
+    }
+}
+
 fn finding<'a>(f: &'a Finding, rule: Option<&'a RuleMeta>) -> JsonFinding<'a> {
     JsonFinding {
         code: &f.code,
@@ -109,9 +144,7 @@ fn finding<'a>(f: &'a Finding, rule: Option<&'a RuleMeta>) -> JsonFinding<'a> {
         container: f.container.as_deref(),
         field: f.field.as_deref(),
         fix: rule.map(|r| r.fix.as_ref()).filter(|s| !s.is_empty()),
-        references: rule
-            .map(|r| r.references.iter().map(ToString::to_string).collect())
-            .unwrap_or_default(),
+        references: References(rule.map_or(&[][..], |r| &r.references)),
         fingerprint: &f.fingerprint,
         suppressed: f.suppressed.as_ref(),
     }
@@ -145,11 +178,7 @@ pub(super) fn write(report: &Report, out: &mut dyn Write) -> io::Result<()> {
             skipped_documents: report.stats.skipped_documents,
             errors: report.errors.len() as u64,
         },
-        findings: report
-            .findings
-            .iter()
-            .map(|f| finding(f, report.rules.get(f.code.as_ref())))
-            .collect(),
+        findings: Findings(report),
         errors: report.errors.iter().map(error).collect(),
     };
     serde_json::to_writer_pretty(&mut *out, &doc)?;
