@@ -65,6 +65,9 @@ pub struct Affected {
     /// entry it could not decide instead of calling it "not affected".
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub skipped: Vec<String>,
+    /// The matcher's parsed form, built on first use.
+    #[serde(skip)]
+    pub(crate) prepared: crate::matcher::Prepared,
 }
 
 /// How a range's versions are ordered.

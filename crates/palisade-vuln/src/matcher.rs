@@ -2,9 +2,8 @@
 //! cover an installed version? And, over an advisory source, which
 //! vulnerabilities (aliases merged) does a component have?
 
-use std::cmp::Ordering;
 use std::collections::{BTreeMap, BTreeSet};
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 use palisade_core::Severity;
 use palisade_sca::Component;
@@ -36,40 +35,134 @@ fn range_scheme(kind: RangeKind, ecosystem: &str) -> Option<Scheme> {
     }
 }
 
-/// Evaluates one range with OSV's algorithm: events sorted by version
-/// (`introduced: "0"` first), walked in order; `limit` events cap the
-/// range. Returns whether `v` is affected and the range's fixed version
-/// above `v`.
-fn walk(events: &[Event], scheme: Scheme, v: &Version) -> Result<(bool, Option<String>), String> {
-    let mut parsed: Vec<(Option<Version>, &Event)> = Vec::with_capacity(events.len());
-    for e in events {
+/// An affected entry with its versions parsed, built on first use and kept
+/// with the entry: one advisory is evaluated against every installed
+/// version of its package, and parsing its versions each time, not
+/// comparing them, was most of the matching cost.
+#[derive(Default)]
+pub struct Prepared(OnceLock<Parsed>);
+
+struct Parsed {
+    /// The entry's package key ([`package_key`]).
+    key: (String, String),
+    /// Listed versions that parse in the ecosystem's scheme, sorted, so
+    /// "is listed" is a binary search (equality is the order's).
+    versions: Vec<Version>,
+    /// Per range, in order.
+    ranges: Vec<ParsedRange>,
+}
+
+struct ParsedRange {
+    /// `None`: the ecosystem has no known order.
+    scheme: Option<Scheme>,
+    /// Events sorted by version (`None` is `introduced: "0"`; the index is
+    /// the event's in the range), or why they cannot be.
+    events: Result<Vec<(Option<Version>, usize)>, String>,
+}
+
+impl Prepared {
+    fn get(&self, affected: &Affected) -> &Parsed {
+        self.0.get_or_init(|| Parsed::new(affected))
+    }
+}
+
+impl Parsed {
+    fn new(affected: &Affected) -> Parsed {
+        let mut versions: Vec<Version> = match Scheme::for_osv_ecosystem(&affected.ecosystem) {
+            Some(s) => affected
+                .versions
+                .iter()
+                .filter_map(|v| s.parse(v).ok())
+                .collect(),
+            None => Vec::new(),
+        };
+        versions.sort();
+        let ranges = affected
+            .ranges
+            .iter()
+            .map(|r| {
+                let scheme = range_scheme(r.kind, &affected.ecosystem);
+                let events = match scheme {
+                    Some(scheme) => sort_events(&r.events, scheme),
+                    None => Err(format!(
+                        "no version ordering for ecosystem `{}`",
+                        affected.ecosystem
+                    )),
+                };
+                ParsedRange { scheme, events }
+            })
+            .collect();
+        Parsed {
+            key: package_key(&affected.ecosystem, &affected.name),
+            versions,
+            ranges,
+        }
+    }
+}
+
+// A cache, not data: two entries are equal whatever has been parsed.
+impl PartialEq for Prepared {
+    fn eq(&self, _: &Prepared) -> bool {
+        true
+    }
+}
+
+impl Eq for Prepared {}
+
+impl Clone for Prepared {
+    fn clone(&self) -> Prepared {
+        Prepared::default()
+    }
+}
+
+impl std::fmt::Debug for Prepared {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Prepared")
+    }
+}
+
+/// Parses a range's events and sorts them by version (`introduced: "0"`
+/// first; stable for equal versions), as OSV's algorithm walks them.
+fn sort_events(events: &[Event], scheme: Scheme) -> Result<Vec<(Option<Version>, usize)>, String> {
+    let mut parsed = Vec::with_capacity(events.len());
+    for (i, e) in events.iter().enumerate() {
         let ver = e.version();
         if matches!(e, Event::Introduced(_)) && ver == "0" {
-            parsed.push((None, e));
+            parsed.push((None, i));
             continue;
         }
         match scheme.parse(ver) {
-            Ok(p) => parsed.push((Some(p), e)),
+            Ok(p) => parsed.push((Some(p), i)),
             Err(err) => return Err(format!("event version: {err}")),
         }
     }
-    // `None` (introduced "0") sorts first; stable for equal versions.
-    parsed.sort_by(|a, b| match (&a.0, &b.0) {
-        (None, None) => Ordering::Equal,
-        (None, Some(_)) => Ordering::Less,
-        (Some(_), None) => Ordering::Greater,
-        (Some(x), Some(y)) => x.cmp(y),
-    });
-    let limits: Vec<&Version> = parsed
-        .iter()
+    // `None` sorts before every version.
+    parsed.sort_by(|a, b| a.0.cmp(&b.0));
+    Ok(parsed)
+}
+
+/// Evaluates one range with OSV's algorithm: events walked in version
+/// order; `limit` events cap the range. Returns whether `v` is affected
+/// and the range's fixed version above `v`.
+fn walk(
+    sorted: &[(Option<Version>, usize)],
+    events: &[Event],
+    v: &Version,
+) -> (bool, Option<String>) {
+    let sorted = || {
+        sorted
+            .iter()
+            .filter_map(|(p, i)| events.get(*i).map(|e| (p.as_ref(), e)))
+    };
+    let mut limits = sorted()
         .filter(|(_, e)| matches!(e, Event::Limit(_)))
-        .filter_map(|(p, _)| p.as_ref())
-        .collect();
-    if !limits.is_empty() && limits.iter().all(|l| v >= *l) {
-        return Ok((false, None));
+        .filter_map(|(p, _)| p)
+        .peekable();
+    if limits.peek().is_some() && limits.all(|l| v >= l) {
+        return (false, None);
     }
     let mut affected = false;
-    for (p, e) in &parsed {
+    for (p, e) in sorted() {
         match (e, p) {
             (Event::Introduced(_), None) => affected = true,
             (Event::Introduced(_), Some(x)) if v >= x => affected = true,
@@ -80,53 +173,53 @@ fn walk(events: &[Event], scheme: Scheme, v: &Version) -> Result<(bool, Option<S
         }
     }
     let fixed = if affected {
-        parsed
-            .iter()
-            .find(|(p, e)| matches!(e, Event::Fixed(_)) && p.as_ref().is_some_and(|x| x > v))
+        sorted()
+            .find(|(p, e)| matches!(e, Event::Fixed(_)) && p.is_some_and(|x| x > v))
             .map(|(_, e)| e.version().to_owned())
     } else {
         None
     };
-    Ok((affected, fixed))
+    (affected, fixed)
 }
 
 /// Whether `installed` is covered by `affected`.
 pub fn evaluate(affected: &Affected, installed: &str) -> Verdict {
-    let eco_scheme = Scheme::for_osv_ecosystem(&affected.ecosystem);
+    let parsed = affected.prepared.get(affected);
     let mut fixed: Vec<String> = Vec::new();
     let mut hit = affected.versions.iter().any(|v| v == installed);
     if !hit
-        && let Some(s) = eco_scheme
+        && !parsed.versions.is_empty()
+        && let Some(s) = Scheme::for_osv_ecosystem(&affected.ecosystem)
         && let Ok(iv) = s.parse(installed)
     {
-        hit = affected
-            .versions
-            .iter()
-            .any(|v| s.parse(v).is_ok_and(|p| p == iv));
+        hit = parsed.versions.binary_search(&iv).is_ok();
     }
     let mut undecided: Vec<String> = Vec::new();
-    for r in &affected.ranges {
-        let Some(scheme) = range_scheme(r.kind, &affected.ecosystem) else {
-            undecided.push(format!(
-                "no version ordering for ecosystem `{}`",
-                affected.ecosystem
-            ));
+    // Ranges of an entry nearly always share one scheme: parse once.
+    let mut installed_as: Option<(Scheme, Result<Version, String>)> = None;
+    for (r, range) in affected.ranges.iter().zip(&parsed.ranges) {
+        let Some(scheme) = range.scheme else {
+            undecided.extend(range.events.as_ref().err().cloned());
             continue;
         };
-        let iv = match scheme.parse(installed) {
-            Ok(v) => v,
-            Err(e) => {
-                undecided.push(e.to_string());
+        let iv = match &installed_as {
+            Some((s, iv)) if *s == scheme => iv,
+            _ => {
+                &installed_as
+                    .insert((scheme, scheme.parse(installed).map_err(|e| e.to_string())))
+                    .1
+            }
+        };
+        let (iv, sorted) = match (iv, &range.events) {
+            (Ok(iv), Ok(sorted)) => (iv, sorted),
+            (Err(e), _) | (_, Err(e)) => {
+                undecided.push(e.clone());
                 continue;
             }
         };
-        match walk(&r.events, scheme, &iv) {
-            Ok((true, f)) => {
-                hit = true;
-                fixed.extend(f);
-            }
-            Ok((false, _)) => {}
-            Err(e) => undecided.push(e),
+        if let (true, f) = walk(sorted, &r.events, iv) {
+            hit = true;
+            fixed.extend(f);
         }
     }
     if hit {
@@ -248,7 +341,7 @@ pub fn match_advisories(advisories: &[Arc<Advisory>], coords: &Coordinates) -> C
         let mut affected_entry: Option<&Affected> = None;
         let mut undecided: Option<String> = None;
         for a in &adv.affected {
-            if package_key(&a.ecosystem, &a.name) != key {
+            if a.prepared.get(a).key != key {
                 continue;
             }
             match evaluate(a, &coords.version) {
@@ -412,6 +505,7 @@ mod tests {
             versions: versions.iter().map(|s| (*s).to_owned()).collect(),
             severity: vec![],
             skipped: vec![],
+            prepared: Default::default(),
         }
     }
 
@@ -500,6 +594,29 @@ mod tests {
             "versions match by the ecosystem's equality"
         );
         assert!(!affected(&a, "5.1"));
+    }
+
+    #[test]
+    fn parsed_form_is_a_cache_not_data() {
+        let a = aff(
+            "PyPI",
+            vec![vec![i("0"), f("1.0")], vec![i("2.0"), f("2.1")]],
+            &["5.0", "not a version", "3.0"],
+        );
+        let fresh = a.clone();
+        assert!(affected(&a, "3.0.0"));
+        assert_eq!(a, fresh, "an evaluated entry equals an unevaluated one");
+        assert_eq!(
+            serde_json::to_string(&a).unwrap(),
+            serde_json::to_string(&fresh).unwrap()
+        );
+        // Answers from the kept parsed form match those of a fresh entry,
+        // in any order of evaluation.
+        for v in ["5.0.0", "4.0", "0.5", "2.0.1", "2.1", "not a version", "5"] {
+            assert_eq!(evaluate(&a, v), evaluate(&a.clone(), v), "{v}");
+        }
+        assert!(affected(&a, "5"), "5 == 5.0 in PEP 440");
+        assert!(!affected(&a, "4.0"));
     }
 
     #[test]

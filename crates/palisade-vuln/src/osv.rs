@@ -215,6 +215,7 @@ fn parse_affected(a: &Value) -> Result<Affected, RecordError> {
         versions: strings(a, "versions")?,
         severity: severities(a)?,
         skipped,
+        prepared: Default::default(),
     })
 }
 

@@ -15,12 +15,12 @@ use palisade_core::{
     Severity, SuppressionKind,
 };
 use palisade_sca::{Component, Sbom};
+use rayon::prelude::*;
 use serde::Serialize;
 
+use crate::Advisory;
 use crate::error::Result;
-use crate::matcher::{
-    self, AdvisorySource, ComponentMatches, Coordinates, Vulnerability, coordinates,
-};
+use crate::matcher::{self, AdvisorySource, Coordinates, Vulnerability, coordinates};
 use crate::vex::Vex;
 
 /// Code of the informational finding for an advisory the data cannot
@@ -79,12 +79,15 @@ pub struct Outcome {
 
 /// Scans an SBOM. `display` names the SBOM or target for findings
 /// without a file location.
+///
+/// Packages are looked up in SBOM order (one store read per package), then
+/// components are matched and their findings built in parallel, then
+/// merged back in SBOM order, so the report does not depend on the threads.
 pub fn scan(sbom: &Sbom, db: &dyn AdvisorySource, vex: &Vex, options: &Options) -> Result<Outcome> {
     let mut out = Outcome::default();
     out.report.errors.extend(sbom.errors.iter().cloned());
-    let mut cache: HashMap<(String, String, String), ComponentMatches> = HashMap::new();
-    let mut advisories: HashMap<(String, String), Vec<std::sync::Arc<crate::Advisory>>> =
-        HashMap::new();
+    let mut advisories: HashMap<(String, String), Shared> = HashMap::new();
+    let mut work: Vec<(&Component, Coordinates, Shared)> = Vec::new();
     for c in &sbom.components {
         out.stats.components += 1;
         if c.purl.is_none() {
@@ -98,68 +101,48 @@ pub fn scan(sbom: &Sbom, db: &dyn AdvisorySource, vex: &Vex, options: &Options) 
             continue;
         };
         out.stats.matched += 1;
-        let key = (
-            coords.ecosystem.clone(),
-            coords.name.clone(),
-            coords.version.clone(),
-        );
-        let m = match cache.get(&key) {
-            Some(m) => m.clone(),
+        let pkey = crate::advisory::package_key(&coords.ecosystem, &coords.name);
+        let found = match advisories.get(&pkey) {
+            Some(found) => Arc::clone(found),
             None => {
-                let pkey = crate::advisory::package_key(&coords.ecosystem, &coords.name);
-                if !advisories.contains_key(&pkey) {
-                    let found = db.lookup(&pkey.0, &pkey.1)?;
-                    advisories.insert(
-                        pkey.clone(),
-                        found.into_iter().map(std::sync::Arc::new).collect(),
-                    );
-                }
-                let found = advisories.get(&pkey).map_or(&[][..], Vec::as_slice);
-                let m = matcher::match_advisories(found, &coords);
-                cache.insert(key, m.clone());
-                m
+                let found: Arc<[Arc<Advisory>]> = db
+                    .lookup(&pkey.0, &pkey.1)?
+                    .into_iter()
+                    .map(Arc::new)
+                    .collect();
+                advisories.insert(pkey, Arc::clone(&found));
+                found
             }
         };
-        out.stats.withdrawn += m.withdrawn;
-        let mut vulns = m.vulnerabilities;
-        if options.ignore_unfixed {
-            let before = vulns.len();
-            vulns.retain(|v| !v.fixed.is_empty());
-            out.stats.unfixed_ignored += (before - vulns.len()) as u64;
+        work.push((c, coords, found));
+    }
+    let results: Vec<Checked> = work
+        .into_par_iter()
+        .map(|(c, coords, found)| check(sbom, c, coords, &found, vex, options))
+        .collect();
+    for r in results {
+        out.stats.withdrawn += r.withdrawn;
+        out.stats.unfixed_ignored += r.unfixed_ignored;
+        out.stats.undecided += r.undecided;
+        if r.undecided > 0 {
+            out.report
+                .rules
+                .entry(UNDECIDED_CODE.to_owned())
+                .or_insert_with(undecided_rule);
         }
-        for (id, why) in &m.undecided {
-            out.stats.undecided += 1;
-            undecided_finding(&mut out.report, sbom, c, &coords, id, why);
-        }
-        if vulns.is_empty() {
+        out.report.findings.extend(r.findings);
+        let Some(matched) = r.matched else {
             continue;
-        }
+        };
         out.stats.vulnerable += 1;
-        out.stats.vulnerabilities += vulns.len() as u64;
-        let mut vex_notes = Vec::with_capacity(vulns.len());
-        for v in &vulns {
-            let mut ids: Vec<&str> = vec![v.id.as_str()];
-            ids.extend(v.aliases.iter().map(String::as_str));
-            let suppression = vex.suppression(&ids, c.purl.as_ref(), &c.bom_ref).map(|s| {
-                let status = match s.status {
-                    crate::vex::Status::Fixed => "fixed",
-                    _ => "not_affected",
-                };
-                if s.justification.is_empty() {
-                    format!("{status} ({})", s.origin)
-                } else {
-                    format!("{status}: {} ({})", s.justification, s.origin)
-                }
-            });
-            add_findings(&mut out.report, sbom, c, &coords, v, suppression.clone());
-            vex_notes.push(suppression);
+        out.stats.vulnerabilities += matched.vulnerabilities.len() as u64;
+        for v in &matched.vulnerabilities {
+            out.report
+                .rules
+                .entry(v.id.clone())
+                .or_insert_with(|| rule_meta(v, matcher::severity(v)));
         }
-        out.matched.push(Matched {
-            component: c.clone(),
-            coordinates: coords,
-            vulnerabilities: vulns,
-            vex: vex_notes,
-        });
+        out.matched.push(matched);
     }
     if out.stats.components > 0 && out.stats.matched == 0 {
         out.report.errors.push(InputError::new(
@@ -182,6 +165,81 @@ pub fn scan(sbom: &Sbom, db: &dyn AdvisorySource, vex: &Vex, options: &Options) 
     out.report.stats.objects = out.stats.components;
     out.report.stats.files = 1;
     Ok(out)
+}
+
+/// A package's advisories, looked up once and shared by its components.
+type Shared = Arc<[Arc<Advisory>]>;
+
+/// One component's part of the scan.
+struct Checked {
+    findings: Vec<Finding>,
+    /// `None` when the component has no (reported) vulnerability.
+    matched: Option<Matched>,
+    withdrawn: u64,
+    unfixed_ignored: u64,
+    undecided: u64,
+}
+
+fn check(
+    sbom: &Sbom,
+    c: &Component,
+    coords: Coordinates,
+    advisories: &[Arc<Advisory>],
+    vex: &Vex,
+    options: &Options,
+) -> Checked {
+    let m = matcher::match_advisories(advisories, &coords);
+    let mut vulns = m.vulnerabilities;
+    let mut checked = Checked {
+        findings: Vec::new(),
+        matched: None,
+        withdrawn: m.withdrawn,
+        unfixed_ignored: 0,
+        undecided: m.undecided.len() as u64,
+    };
+    if options.ignore_unfixed {
+        let before = vulns.len();
+        vulns.retain(|v| !v.fixed.is_empty());
+        checked.unfixed_ignored = (before - vulns.len()) as u64;
+    }
+    for (id, why) in &m.undecided {
+        undecided_findings(&mut checked.findings, sbom, c, &coords, id, why);
+    }
+    if vulns.is_empty() {
+        return checked;
+    }
+    let mut vex_notes = Vec::with_capacity(vulns.len());
+    for v in &vulns {
+        let mut ids: Vec<&str> = vec![v.id.as_str()];
+        ids.extend(v.aliases.iter().map(String::as_str));
+        let suppression = vex.suppression(&ids, c.purl.as_ref(), &c.bom_ref).map(|s| {
+            let status = match s.status {
+                crate::vex::Status::Fixed => "fixed",
+                _ => "not_affected",
+            };
+            if s.justification.is_empty() {
+                format!("{status} ({})", s.origin)
+            } else {
+                format!("{status}: {} ({})", s.justification, s.origin)
+            }
+        });
+        add_findings(
+            &mut checked.findings,
+            sbom,
+            c,
+            &coords,
+            v,
+            suppression.clone(),
+        );
+        vex_notes.push(suppression);
+    }
+    checked.matched = Some(Matched {
+        component: c.clone(),
+        coordinates: coords,
+        vulnerabilities: vulns,
+        vex: vex_notes,
+    });
+    checked
 }
 
 fn describe(m: &BTreeMap<String, u64>) -> String {
@@ -233,7 +291,7 @@ fn identity(c: &Component) -> String {
 }
 
 fn add_findings(
-    report: &mut Report,
+    findings: &mut Vec<Finding>,
     sbom: &Sbom,
     c: &Component,
     coords: &Coordinates,
@@ -283,12 +341,8 @@ fn add_findings(
         if let Some(reason) = &vex {
             f.suppress(SuppressionKind::Vex, Some(reason.clone()));
         }
-        report.findings.push(f);
+        findings.push(f);
     }
-    report
-        .rules
-        .entry(v.id.clone())
-        .or_insert_with(|| rule_meta(v, severity));
 }
 
 fn rule_meta(v: &Vulnerability, severity: Severity) -> RuleMeta {
@@ -354,8 +408,8 @@ fn rule_meta(v: &Vulnerability, severity: Severity) -> RuleMeta {
     }
 }
 
-fn undecided_finding(
-    report: &mut Report,
+fn undecided_findings(
+    findings: &mut Vec<Finding>,
     sbom: &Sbom,
     c: &Component,
     coords: &Coordinates,
@@ -379,21 +433,21 @@ fn undecided_finding(
             layer,
             Some(format!("{}#{id}", identity(c))),
         );
-        report.findings.push(f);
+        findings.push(f);
     }
-    report
-        .rules
-        .entry(UNDECIDED_CODE.to_owned())
-        .or_insert_with(|| RuleMeta {
-            code: Cow::Borrowed(UNDECIDED_CODE),
-            name: Cow::Borrowed("undecided-advisory"),
-            title: Cow::Borrowed("An advisory for this package could not be evaluated"),
-            severity: Severity::Info,
-            scanner: Scanner::Vuln,
-            references: Cow::Borrowed(&[]),
-            fix: Cow::Borrowed("Read the advisory and compare the affected versions by hand."),
-            doc: Cow::Borrowed(
-                "## What it does\n\nReports an advisory that names the package but whose affected versions could not be decided: a version that does not parse in the ecosystem's scheme, an ecosystem without a known version order, or only GIT ranges.",
-            ),
-        });
+}
+
+fn undecided_rule() -> RuleMeta {
+    RuleMeta {
+        code: Cow::Borrowed(UNDECIDED_CODE),
+        name: Cow::Borrowed("undecided-advisory"),
+        title: Cow::Borrowed("An advisory for this package could not be evaluated"),
+        severity: Severity::Info,
+        scanner: Scanner::Vuln,
+        references: Cow::Borrowed(&[]),
+        fix: Cow::Borrowed("Read the advisory and compare the affected versions by hand."),
+        doc: Cow::Borrowed(
+            "## What it does\n\nReports an advisory that names the package but whose affected versions could not be decided: a version that does not parse in the ecosystem's scheme, an ecosystem without a known version order, or only GIT ranges.",
+        ),
+    }
 }

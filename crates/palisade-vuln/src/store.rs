@@ -491,6 +491,7 @@ mod tests {
                 versions: vec![],
                 severity: vec![],
                 skipped: vec![],
+                prepared: Default::default(),
             }],
             references: vec![],
             source: "t".into(),

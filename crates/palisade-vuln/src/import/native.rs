@@ -115,6 +115,7 @@ pub fn nodejs(bytes: &[u8], source: &str) -> Result<Advisory, String> {
         versions,
         severity: Vec::new(),
         skipped: Vec::new(),
+        prepared: Default::default(),
     });
     Ok(a)
 }
@@ -202,6 +203,7 @@ pub fn alpine(
                     versions: Vec::new(),
                     severity: Vec::new(),
                     skipped: Vec::new(),
+                    prepared: Default::default(),
                 });
                 a.references
                     .push(format!("https://security.alpinelinux.org/vuln/{first}"));
@@ -374,6 +376,7 @@ impl TrackerList {
                 versions: Vec::new(),
                 severity: Vec::new(),
                 skipped: Vec::new(),
+                prepared: Default::default(),
             });
             if let Some(u) = w
                 .next()

@@ -193,6 +193,7 @@ mod tests {
             versions,
             severity: vec![],
             skipped: vec![],
+            prepared: Default::default(),
         };
         matches!(evaluate(&a, v), Verdict::Affected { .. })
     }

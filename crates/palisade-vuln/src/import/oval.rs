@@ -224,6 +224,7 @@ fn convert(
             versions: Vec::new(),
             severity: Vec::new(),
             skipped: Vec::new(),
+            prepared: Default::default(),
         });
     }
     if affected.is_empty() {

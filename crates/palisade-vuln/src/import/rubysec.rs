@@ -140,6 +140,7 @@ pub fn convert(text: &str, stem: &str, source: &str) -> Result<Advisory, String>
             versions,
             severity: Vec::new(),
             skipped: Vec::new(),
+            prepared: Default::default(),
         }],
         references: raw.url.into_iter().collect(),
         source: source.to_owned(),
