@@ -4,9 +4,11 @@
 # the same overlay unguarded, in the same run.
 #
 # Each round runs COUNT execs (default 10,000) and OPENS opens (default
-# 100,000) unguarded, then with the guard (enforce mode, exec marks only),
-# then with the guard and the interpreter option (exec + open marks); the
-# order rotates between rounds. Reported: per condition, the median over
+# 100,000) unguarded, with a control responder that answers every exec
+# event "allow" at once (examples/allow_all.rs: the kernel's own cost of
+# a permission event, the floor for any guard), with the guard (enforce
+# mode, exec marks only), and with the guard and the interpreter option
+# (exec + open marks); the order rotates between rounds. Reported: per condition, the median over
 # ROUNDS rounds (default 5) of each round's median and p99, and the added
 # latency (guarded minus unguarded, per round, then the median of those).
 # Writes bench/out/guard.jsonl and the table in docs/benchmarks.md.
@@ -22,9 +24,10 @@ mkdir -p "$out"
 [ "$(id -u)" = 0 ] || { echo "bench/guard.sh needs root (fanotify permission events, mounts)" >&2; exit 2; }
 
 cargo build --release --locked -q -p palisade --bin palisade
-cargo build --release --locked -q -p palisade-guard --example exec_latency
+cargo build --release --locked -q -p palisade-guard --example exec_latency --example allow_all
 pal=$root/target/release/palisade
 lat=$root/target/release/examples/exec_latency
+allow_all=$root/target/release/examples/allow_all
 
 tmp=$(mktemp -d /tmp/palisade-guard-bench.XXXXXX)
 guard_pid=
@@ -71,12 +74,18 @@ measure() { # condition round
 }
 # Warm-up: page cache, dentries, the binary.
 "$lat" exec "$exe" 200 > /dev/null
-conditions=(unguarded guarded guarded+interpreters)
+conditions=(unguarded control guarded guarded+interpreters)
 for r in $(seq "$rounds"); do
-  for i in 0 1 2; do
-    c=${conditions[$(( (i + r) % 3 ))]}
+  for i in 0 1 2 3; do
+    c=${conditions[$(( (i + r) % 4 ))]}
     case $c in
       unguarded) measure "$c" "$r" ;;
+      control)
+        "$allow_all" "$tmp/merged" > "$tmp/control.out" 2>&1 & guard_pid=$!
+        for _ in $(seq 500); do grep -q ready "$tmp/control.out" && break; sleep 0.01; done
+        grep -q ready "$tmp/control.out" || { cat "$tmp/control.out" >&2; exit 1; }
+        measure "$c" "$r"
+        kill "$guard_pid"; wait "$guard_pid" 2>/dev/null || true; guard_pid= ;;
       guarded) start_guard; measure "$c" "$r"; stop_guard "$c" "$r" ;;
       guarded+interpreters) start_guard --config <(printf 'interpreters: true\n'); measure "$c" "$r"; stop_guard "$c" "$r" ;;
     esac
@@ -101,7 +110,7 @@ lines = [
 ]
 for kind in ("exec", "open"):
     base_m, base_p = get("unguarded", kind, "median_us"), get("unguarded", kind, "p99_us")
-    for cond in ("unguarded", "guarded", "guarded+interpreters"):
+    for cond in ("unguarded", "control", "guarded", "guarded+interpreters"):
         m, p = get(cond, kind, "median_us"), get(cond, kind, "p99_us")
         if not m:
             continue
@@ -110,8 +119,14 @@ for kind in ("exec", "open"):
         else:
             added_m = f"**{med([m[r] - base_m[r] for r in m]):+.1f} µs**"
             added_p = f"{med([p[r] - base_p[r] for r in p]):+.1f} µs"
-        label = {"unguarded": "no guard", "guarded": "guard (exec marks)", "guarded+interpreters": "guard + `interpreters: true` (exec and open marks)"}[cond]
+        label = {"unguarded": "no guard", "control": "control: a responder that allows at once (`examples/allow_all.rs`)", "guarded": "guard (exec marks)", "guarded+interpreters": "guard + `interpreters: true` (exec and open marks)"}[cond]
         lines.append(f"| {kind} | {label} | {med(m.values()):.1f} µs | {med(p.values()):.1f} µs | {added_m} | {added_p} |")
+gm, cm = get("guarded", "exec", "median_us"), get("control", "exec", "median_us")
+if gm and cm:
+    above = med([gm[r] - cm[r] for r in gm if r in cm])
+    base = get("unguarded", "exec", "median_us")
+    floor = med([cm[r] - base[r] for r in cm])
+    lines += ["", f"The control alone adds **{floor:+.1f} µs** per exec (median over rounds): the kernel's cost of asking user space, which no guard can go below. The guard adds **{above:+.1f} µs** above the control."]
 lines += [
     "",
     "The guard's own time per permission event (from taking it up to writing the answer, from its summary counters; the rest of the added latency is the kernel's hand-off and the scheduler):",

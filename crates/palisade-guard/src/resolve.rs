@@ -13,10 +13,10 @@
 
 use std::collections::HashMap;
 use std::io;
-use std::os::fd::{AsRawFd, BorrowedFd};
+use std::os::fd::{AsRawFd, BorrowedFd, OwnedFd};
 use std::os::unix::ffi::OsStrExt;
 
-use rustix::fs::{AtFlags, StatxFlags};
+use rustix::fs::{AtFlags, Mode, OFlags, StatxFlags};
 
 use crate::mountinfo::{self, DevId, MountEntry};
 
@@ -80,6 +80,9 @@ pub struct Resolver {
     foreign: HashMap<u64, MountView>,
     /// Whether the kernel reports unique mount ids (never reused).
     unique_ids: Option<bool>,
+    /// `/proc/self/fd`, opened once: reading a link relative to it skips
+    /// the walk through `/proc` and `self` on every event.
+    fd_dir: Option<OwnedFd>,
 }
 
 impl Resolver {
@@ -123,7 +126,7 @@ impl Resolver {
         path: &mut Vec<u8>,
     ) -> Result<MountView, ResolveError> {
         let view = self.view(fd, facts, pid)?;
-        let link = readlink_fd(fd).map_err(ResolveError::Readlink)?;
+        let link = self.readlink_fd(fd).map_err(ResolveError::Readlink)?;
         let suffix = below(&link, &view.mount_point).ok_or_else(|| ResolveError::OutsideMount {
             path: String::from_utf8_lossy(&link).into_owned(),
             mount_point: String::from_utf8_lossy(&view.mount_point).into_owned(),
@@ -131,6 +134,29 @@ impl Resolver {
         path.clear();
         join(path, &view.root, suffix);
         Ok(view)
+    }
+
+    /// `readlink /proc/self/fd/N`, relative to the open `/proc/self/fd`
+    /// and without a heap allocation for the name.
+    fn readlink_fd(&mut self, fd: BorrowedFd<'_>) -> io::Result<Vec<u8>> {
+        let dir = match &self.fd_dir {
+            Some(dir) => dir,
+            None => self.fd_dir.insert(rustix::fs::open(
+                "/proc/self/fd",
+                OFlags::PATH | OFlags::DIRECTORY | OFlags::CLOEXEC,
+                Mode::empty(),
+            )?),
+        };
+        let mut name = [0u8; 16];
+        let n = {
+            use std::io::Write;
+            let mut cursor = std::io::Cursor::new(&mut name[..]);
+            write!(cursor, "{}", fd.as_raw_fd())?;
+            cursor.position() as usize
+        };
+        let name = name.get(..n).unwrap_or_default();
+        let target = rustix::fs::readlinkat(dir, std::ffi::OsStr::from_bytes(name), Vec::new())?;
+        Ok(target.into_bytes())
     }
 
     fn view(
@@ -177,20 +203,6 @@ fn foreign_view(pid: i32, id: u64) -> Option<MountView> {
         .filter_map(mountinfo::parse_line)
         .find(|e| e.mount_id == id)
         .map(|e| MountView::from_entry(&e))
-}
-
-/// `readlink /proc/self/fd/N`, without a heap allocation for the name.
-fn readlink_fd(fd: BorrowedFd<'_>) -> io::Result<Vec<u8>> {
-    let mut name = [0u8; 32];
-    let n = {
-        use std::io::Write;
-        let mut cursor = std::io::Cursor::new(&mut name[..]);
-        write!(cursor, "/proc/self/fd/{}", fd.as_raw_fd())?;
-        cursor.position() as usize
-    };
-    let name = name.get(..n).unwrap_or_default();
-    let target = rustix::fs::readlink(std::ffi::OsStr::from_bytes(name), Vec::new())?;
-    Ok(target.into_bytes())
 }
 
 /// The part of `path` below `mount_point`, starting with `/` (or empty for
@@ -245,7 +257,7 @@ mod tests {
         let mut resolver = Resolver::default();
         let facts = resolver.facts(fd).unwrap();
         assert!(facts.nlink >= 1);
-        let link = readlink_fd(fd).unwrap();
+        let link = resolver.readlink_fd(fd).unwrap();
         assert!(link.starts_with(b"/"), "{}", String::from_utf8_lossy(&link));
         // Our own mount table has no overlays registered: unknown, unless a
         // process table has it (this test's own mountinfo has every mount).
