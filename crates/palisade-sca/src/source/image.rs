@@ -35,6 +35,11 @@ pub trait Blobs {
     /// Opens a file by path inside the image archive (docker-archive).
     fn open_path(&self, path: &str) -> Result<Box<dyn Read + '_>>;
     fn display(&self) -> &str;
+    /// Bytes the image takes where it is stored, when that is one file
+    /// (an image tarball); `None` otherwise.
+    fn stored_bytes(&self) -> Option<u64> {
+        None
+    }
 
     fn read_json(&self, digest: &str) -> Result<Value> {
         let mut buf = Vec::new();
@@ -232,6 +237,9 @@ impl Blobs for TarIndex {
     }
     fn display(&self) -> &str {
         &self.display
+    }
+    fn stored_bytes(&self) -> Option<u64> {
+        std::fs::metadata(&self.path).ok().map(|m| m.len())
     }
 }
 
@@ -559,6 +567,31 @@ pub fn open_layer<'a>(blobs: &'a dyn Blobs, l: &LayerRef) -> Result<(Box<dyn Rea
     Ok((tar, display))
 }
 
+/// Where the files the catalogers read are staged: in memory (`/dev/shm`,
+/// when it is a tmpfs with room for four times the image plus 1 GiB), else
+/// the temp directory. Creating a few hundred files on a disk filesystem
+/// was most of an image scan (ext4 inode allocation: 0.5 of 0.66 s for a
+/// Debian base image here; 0.15 s in memory). `TMPDIR`, when set, wins.
+// statfs field types differ between architectures: the conversions are
+// no-ops on x86_64 only.
+#[allow(clippy::useless_conversion)]
+fn staging_dir(image_bytes: Option<u64>) -> Option<&'static Path> {
+    const TMPFS_MAGIC: i64 = 0x0102_1994;
+    if std::env::var_os("TMPDIR").is_some() {
+        return None;
+    }
+    let need = image_bytes?.saturating_mul(4).saturating_add(1 << 30);
+    let shm = Path::new("/dev/shm");
+    let fs = rustix::fs::statfs(shm).ok()?;
+    if i64::from(fs.f_type) != TMPFS_MAGIC {
+        return None;
+    }
+    let free = u64::try_from(fs.f_bavail)
+        .ok()?
+        .saturating_mul(u64::try_from(fs.f_bsize).ok()?);
+    (free >= need).then_some(shm)
+}
+
 /// Applies the layers and catalogues the result.
 pub fn scan_image(
     blobs: &dyn Blobs,
@@ -566,10 +599,19 @@ pub fn scan_image(
     name: &str,
     opts: &ScanOptions,
 ) -> Result<Sbom> {
-    let tmp = tempfile::Builder::new()
-        .prefix("palisade-image-")
-        .tempdir()
-        .map_err(|e| Error::io(name, &e))?;
+    let sizes: Vec<u64> = resolved.layers.iter().map(|l| l.layer.size).collect();
+    let image_bytes = if sizes.iter().all(|s| *s > 0) {
+        Some(sizes.iter().sum())
+    } else {
+        blobs.stored_bytes()
+    };
+    let mut builder = tempfile::Builder::new();
+    builder.prefix("palisade-image-");
+    let tmp = match staging_dir(image_bytes) {
+        Some(dir) => builder.tempdir_in(dir).or_else(|_| builder.tempdir()),
+        None => builder.tempdir(),
+    }
+    .map_err(|e| Error::io(name, &e))?;
     let root = tmp.path();
     let mut applier = Applier::default();
     if let Some(p) = &opts.progress {
@@ -627,4 +669,22 @@ pub fn scan_image(
     }
     sbom.finalize();
     Ok(sbom)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn stages_in_memory_only_with_room_for_the_image() {
+        assert_eq!(staging_dir(None), None, "unknown image size: temp dir");
+        assert_eq!(staging_dir(Some(u64::MAX)), None, "no tmpfs is that big");
+        if std::env::var_os("TMPDIR").is_none()
+            && let Ok(fs) = rustix::fs::statfs("/dev/shm")
+            && fs.f_type == 0x0102_1994
+            && fs.f_bavail.saturating_mul(fs.f_bsize.unsigned_abs()) > 2 << 30
+        {
+            assert_eq!(staging_dir(Some(1024)), Some(Path::new("/dev/shm")));
+        }
+    }
 }
