@@ -202,8 +202,9 @@ fn check(
         vulns.retain(|v| !v.fixed.is_empty());
         checked.unfixed_ignored = (before - vulns.len()) as u64;
     }
+    let subject = Subject::new(sbom, c, &coords);
     for (id, why) in &m.undecided {
-        undecided_findings(&mut checked.findings, sbom, c, &coords, id, why);
+        undecided_findings(&mut checked.findings, &subject, id, why);
     }
     if vulns.is_empty() {
         return checked;
@@ -223,14 +224,7 @@ fn check(
                 format!("{status}: {} ({})", s.justification, s.origin)
             }
         });
-        add_findings(
-            &mut checked.findings,
-            sbom,
-            c,
-            &coords,
-            v,
-            suppression.clone(),
-        );
+        add_findings(&mut checked.findings, &subject, v, suppression.clone());
         vex_notes.push(suppression);
     }
     checked.matched = Some(Matched {
@@ -290,11 +284,42 @@ fn identity(c: &Component) -> String {
         .map_or_else(|| c.bom_ref.clone(), ToString::to_string)
 }
 
+/// What every finding of one component shares, worked out once per
+/// component rather than once per vulnerability.
+struct Subject {
+    /// `NAME VERSION`, as the messages start.
+    shown: String,
+    /// ` (source package NAME VERSION)` when matched by its source package.
+    source: String,
+    locations: Vec<(Arc<str>, Option<String>)>,
+    resource: ResourceRef,
+    identity: String,
+}
+
+impl Subject {
+    fn new(sbom: &Sbom, c: &Component, coords: &Coordinates) -> Subject {
+        let name = c.osv_name();
+        let source = if coords.name == name {
+            String::new()
+        } else {
+            format!(" (source package {} {})", coords.name, coords.version)
+        };
+        Subject {
+            shown: format!("{name} {}", c.version),
+            source,
+            locations: locations(sbom, c)
+                .into_iter()
+                .map(|(path, layer)| (Arc::from(path), layer))
+                .collect(),
+            resource: resource(c, coords),
+            identity: identity(c),
+        }
+    }
+}
+
 fn add_findings(
     findings: &mut Vec<Finding>,
-    sbom: &Sbom,
-    c: &Component,
-    coords: &Coordinates,
+    subject: &Subject,
     v: &Vulnerability,
     vex: Option<String>,
 ) {
@@ -306,16 +331,11 @@ fn add_findings(
         .find(|s| !s.is_empty())
         .unwrap_or("");
     let mut message = if v.malicious {
-        format!("{} {} is a malicious package", c.osv_name(), c.version)
+        format!("{} is a malicious package", subject.shown)
     } else {
-        format!("{} {} is vulnerable", c.osv_name(), c.version)
+        format!("{} is vulnerable", subject.shown)
     };
-    if coords.name != c.osv_name() {
-        message.push_str(&format!(
-            " (source package {} {})",
-            coords.name, coords.version
-        ));
-    }
+    message.push_str(&subject.source);
     if !summary.is_empty() {
         message.push_str(&format!(": {summary}"));
     }
@@ -330,14 +350,18 @@ fn add_findings(
     if v.rated.unknown {
         message.push_str("; severity not rated by the advisory (assumed medium)");
     }
-    for (path, layer) in locations(sbom, c) {
+    for (path, layer) in &subject.locations {
         let mut f = Finding::new(
             v.id.clone(),
             severity,
             message.clone(),
-            Location::new(Arc::from(path.as_str()), None),
+            Location::new(Arc::clone(path), None),
         )
-        .with_identity(Some(resource(c, coords)), layer, Some(identity(c)));
+        .with_identity(
+            Some(subject.resource.clone()),
+            layer.clone(),
+            Some(subject.identity.clone()),
+        );
         if let Some(reason) = &vex {
             f.suppress(SuppressionKind::Vex, Some(reason.clone()));
         }
@@ -408,30 +432,22 @@ fn rule_meta(v: &Vulnerability, severity: Severity) -> RuleMeta {
     }
 }
 
-fn undecided_findings(
-    findings: &mut Vec<Finding>,
-    sbom: &Sbom,
-    c: &Component,
-    coords: &Coordinates,
-    id: &str,
-    why: &str,
-) {
+fn undecided_findings(findings: &mut Vec<Finding>, subject: &Subject, id: &str, why: &str) {
     let message = format!(
-        "{} {}: advisory {id} could not be evaluated ({why}); check it by hand",
-        c.osv_name(),
-        c.version
+        "{}: advisory {id} could not be evaluated ({why}); check it by hand",
+        subject.shown
     );
-    for (path, layer) in locations(sbom, c) {
+    for (path, layer) in &subject.locations {
         let f = Finding::new(
             UNDECIDED_CODE,
             Severity::Info,
             message.clone(),
-            Location::new(Arc::from(path.as_str()), None),
+            Location::new(Arc::clone(path), None),
         )
         .with_identity(
-            Some(resource(c, coords)),
-            layer,
-            Some(format!("{}#{id}", identity(c))),
+            Some(subject.resource.clone()),
+            layer.clone(),
+            Some(format!("{}#{id}", subject.identity)),
         );
         findings.push(f);
     }

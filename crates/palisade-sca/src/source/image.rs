@@ -567,6 +567,9 @@ pub fn open_layer<'a>(blobs: &'a dyn Blobs, l: &LayerRef) -> Result<(Box<dyn Rea
     Ok((tar, display))
 }
 
+/// `statfs` type of a tmpfs.
+const TMPFS_MAGIC: i64 = 0x0102_1994;
+
 /// Where the files the catalogers read are staged: in memory (`/dev/shm`,
 /// when it is a tmpfs with room for four times the image plus 1 GiB), else
 /// the temp directory. Creating a few hundred files on a disk filesystem
@@ -576,7 +579,6 @@ pub fn open_layer<'a>(blobs: &'a dyn Blobs, l: &LayerRef) -> Result<(Box<dyn Rea
 // no-ops on x86_64 only.
 #[allow(clippy::useless_conversion)]
 fn staging_dir(image_bytes: Option<u64>) -> Option<&'static Path> {
-    const TMPFS_MAGIC: i64 = 0x0102_1994;
     if std::env::var_os("TMPDIR").is_some() {
         return None;
     }
@@ -599,9 +601,8 @@ pub fn scan_image(
     name: &str,
     opts: &ScanOptions,
 ) -> Result<Sbom> {
-    let sizes: Vec<u64> = resolved.layers.iter().map(|l| l.layer.size).collect();
-    let image_bytes = if sizes.iter().all(|s| *s > 0) {
-        Some(sizes.iter().sum())
+    let image_bytes = if resolved.layers.iter().all(|l| l.layer.size > 0) {
+        Some(resolved.layers.iter().map(|l| l.layer.size).sum())
     } else {
         blobs.stored_bytes()
     };
@@ -681,7 +682,7 @@ mod tests {
         assert_eq!(staging_dir(Some(u64::MAX)), None, "no tmpfs is that big");
         if std::env::var_os("TMPDIR").is_none()
             && let Ok(fs) = rustix::fs::statfs("/dev/shm")
-            && fs.f_type == 0x0102_1994
+            && fs.f_type == TMPFS_MAGIC
             && fs.f_bavail.saturating_mul(fs.f_bsize.unsigned_abs()) > 2 << 30
         {
             assert_eq!(staging_dir(Some(1024)), Some(Path::new("/dev/shm")));
