@@ -20,6 +20,9 @@ if [ -z "${PAL:-}" ]; then
   cargo build --release --quiet --bin palisade
   PAL=target/release/palisade
 fi
+# The floor on gzip images: inflating their layers, nothing else.
+cargo build --release --quiet -p palisade-sca --example inflate
+INFLATE=target/release/examples/inflate
 : > "$OUT/sbom.jsonl"
 # Trivy keeps an analysis cache; use the in-memory one so every run does the work.
 TRIVY_COMMON=(--cache-backend memory --quiet --format cyclonedx)
@@ -52,5 +55,14 @@ for t in "${targets[@]}"; do
   python3 bench/measure.py "$runs" "palisade/$name" -- $PAL sbom $pargs --skip-invalid --quiet -o /dev/null >> "$OUT/sbom.jsonl"
   # shellcheck disable=SC2086
   python3 bench/measure.py "$runs" "trivy/$name" -- $TRIVY $targs "${TRIVY_COMMON[@]}" -o /dev/null >> "$OUT/sbom.jsonl"
+  if [ -d "$pargs/blobs" ]; then
+    gz=()
+    while IFS= read -r b; do
+      if [ "$(head -c2 "$b" | od -An -tx1 | tr -d ' ')" = 1f8b ]; then gz+=("$b"); fi
+    done < <(find "$pargs/blobs" -type f | sort)
+    if [ ${#gz[@]} -gt 0 ]; then
+      python3 bench/measure.py "$runs" "inflate/$name" -- $INFLATE "${gz[@]}" >> "$OUT/sbom.jsonl"
+    fi
+  fi
 done
 python3 bench/sbom_report.py "$OUT" docs/benchmarks.md

@@ -163,18 +163,21 @@ fn broken_images_give_clear_errors() {
         "{e}"
     );
 
-    // Truncated tar.
-    let dir = tempfile::tempdir().unwrap();
-    let raw = tar(&[Entry::File("a/requirements.txt", &[b'a'; 5000], 0o644)]);
-    let cut = raw[..1500].to_vec();
-    layout(
-        dir.path(),
-        &[(cut, "application/vnd.oci.image.layer.v1.tar", Vec::new())],
-    );
-    let e = sbom_of(dir.path().to_str().unwrap(), &opts())
-        .unwrap_err()
-        .to_string();
-    assert!(e.contains("truncated"), "{e}");
+    // Truncated tar, in a file the catalogers read and in one skipped by
+    // seeking over it.
+    for name in ["a/requirements.txt", "a/notes.md"] {
+        let dir = tempfile::tempdir().unwrap();
+        let raw = tar(&[Entry::File(name, &[b'a'; 5000], 0o644)]);
+        let cut = raw[..1500].to_vec();
+        layout(
+            dir.path(),
+            &[(cut, "application/vnd.oci.image.layer.v1.tar", Vec::new())],
+        );
+        let e = sbom_of(dir.path().to_str().unwrap(), &opts())
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("truncated"), "{name}: {e}");
+    }
 
     // Unsupported media type.
     let dir = tempfile::tempdir().unwrap();

@@ -150,6 +150,16 @@ pub fn read_sections<R: Read + Seek>(r: &mut R, display: &str) -> Result<Section
     Ok(out)
 }
 
+/// Whether this cataloger has anything to say about an executable held in
+/// memory: an ELF file with Go build information or a `cargo auditable`
+/// section, or one too malformed to tell (the cataloger reports that).
+pub fn worth_reading(bytes: &[u8]) -> bool {
+    match read_sections(&mut std::io::Cursor::new(bytes), "") {
+        Ok(s) => s.go_buildinfo.is_some() || s.dep_v0.is_some(),
+        Err(_) => true,
+    }
+}
+
 /// Catalogues an executable held in memory.
 pub fn parse(bytes: &[u8], ctx: &Ctx<'_>) -> Result<Vec<Component>> {
     let sections = read_sections(&mut std::io::Cursor::new(bytes), ctx.path)?;

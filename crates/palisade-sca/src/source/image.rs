@@ -8,12 +8,13 @@
 
 use std::collections::BTreeMap;
 use std::fs::File;
-use std::io::{Read, Seek, SeekFrom};
+use std::io::Read;
 use std::path::{Path, PathBuf};
 
 use serde_json::Value;
 
-use super::layer::{self, Applier};
+use super::layer::{self, Applier, TarStream};
+use super::section::Section;
 use crate::bom::{Layer, Sbom, TargetKind};
 use crate::error::{Error, Result};
 use crate::scan::{self, Mode, ScanOptions};
@@ -31,9 +32,9 @@ const MT_DOCKER_LIST: &str = "application/vnd.docker.distribution.manifest.list.
 /// Where blobs come from.
 pub trait Blobs {
     /// Opens a blob by digest (`sha256:…`).
-    fn open(&self, digest: &str) -> Result<Box<dyn Read + '_>>;
+    fn open(&self, digest: &str) -> Result<Section>;
     /// Opens a file by path inside the image archive (docker-archive).
-    fn open_path(&self, path: &str) -> Result<Box<dyn Read + '_>>;
+    fn open_path(&self, path: &str) -> Result<Section>;
     fn display(&self) -> &str;
     /// Bytes the image takes where it is stored, when that is one file
     /// (an image tarball); `None` otherwise.
@@ -82,23 +83,23 @@ pub struct LayoutDir {
 }
 
 impl Blobs for LayoutDir {
-    fn open(&self, digest: &str) -> Result<Box<dyn Read + '_>> {
+    fn open(&self, digest: &str) -> Result<Section> {
         let (alg, hex) = check_digest(digest, &self.display)?;
         let p = self.dir.join("blobs").join(alg).join(hex);
-        let f = File::open(&p)
-            .map_err(|e| Error::io(format!("{}: blob {digest}", self.display), &e))?;
-        Ok(Box::new(f))
+        File::open(&p)
+            .and_then(Section::whole)
+            .map_err(|e| Error::io(format!("{}: blob {digest}", self.display), &e))
     }
-    fn open_path(&self, path: &str) -> Result<Box<dyn Read + '_>> {
+    fn open_path(&self, path: &str) -> Result<Section> {
         let rel = layer::normalise(path)
             .map_err(|m| Error::Escape {
                 path: self.display.clone(),
                 message: m,
             })?
             .unwrap_or_default();
-        let f = File::open(self.dir.join(rel))
-            .map_err(|e| Error::io(format!("{}: {path}", self.display), &e))?;
-        Ok(Box::new(f))
+        File::open(self.dir.join(rel))
+            .and_then(Section::whole)
+            .map_err(|e| Error::io(format!("{}: {path}", self.display), &e))
     }
     fn display(&self) -> &str {
         &self.display
@@ -209,24 +210,22 @@ impl TarIndex {
         self.entries.contains_key(p)
     }
 
-    fn open_entry(&self, p: &str) -> Result<Box<dyn Read + '_>> {
+    fn open_entry(&self, p: &str) -> Result<Section> {
         let (off, size) = *self
             .entries
             .get(p)
             .ok_or_else(|| Error::parse(&self.display, format!("archive has no `{p}`")))?;
-        let mut f = File::open(&self.path).map_err(|e| Error::io(&self.display, &e))?;
-        f.seek(SeekFrom::Start(off))
-            .map_err(|e| Error::io(&self.display, &e))?;
-        Ok(Box::new(f.take(size)))
+        let f = File::open(&self.path).map_err(|e| Error::io(&self.display, &e))?;
+        Ok(Section::new(f, off, size))
     }
 }
 
 impl Blobs for TarIndex {
-    fn open(&self, digest: &str) -> Result<Box<dyn Read + '_>> {
+    fn open(&self, digest: &str) -> Result<Section> {
         let (alg, hex) = check_digest(digest, &self.display)?;
         self.open_entry(&format!("blobs/{alg}/{hex}"))
     }
-    fn open_path(&self, path: &str) -> Result<Box<dyn Read + '_>> {
+    fn open_path(&self, path: &str) -> Result<Section> {
         let rel = layer::normalise(path)
             .map_err(|m| Error::Escape {
                 path: self.display.clone(),
@@ -555,7 +554,7 @@ pub fn resolve_docker_archive(idx: &TarIndex) -> Result<Resolved> {
 }
 
 /// A layer's decompressed tar stream, and how errors name the layer.
-pub fn open_layer<'a>(blobs: &'a dyn Blobs, l: &LayerRef) -> Result<(Box<dyn Read + 'a>, String)> {
+pub fn open_layer(blobs: &dyn Blobs, l: &LayerRef) -> Result<(TarStream<'static>, String)> {
     let display = format!("{}: layer {}", blobs.display(), l.layer.digest);
     let stream = if l.by_path {
         blobs.open_path(&l.locator)?
@@ -563,7 +562,7 @@ pub fn open_layer<'a>(blobs: &'a dyn Blobs, l: &LayerRef) -> Result<(Box<dyn Rea
         blobs.open(&l.locator)?
     };
     let hint = layer::compression_of(&l.layer.media_type, &display)?;
-    let tar = layer::decompress(stream, hint, &display)?;
+    let tar = layer::open_blob(stream, hint, &display)?;
     Ok((tar, display))
 }
 

@@ -16,6 +16,8 @@ use std::collections::BTreeMap;
 use std::io::{BufRead, BufReader, Read};
 use std::path::Path;
 
+use super::pipe::Pipe;
+use super::section::Section;
 use crate::catalog::{self, Limits};
 use crate::error::{Error, Result};
 
@@ -64,6 +66,11 @@ pub fn compression_of(media_type: &str, display: &str) -> Result<Option<Compress
 
 /// Whether the catalogers (or the distro/licence lookups) read this file.
 pub fn wanted(rel: &str, mode: u32, size: u64) -> bool {
+    wanted_by_name(rel) || executable(mode, size)
+}
+
+/// Files read for their name, whatever their mode.
+fn wanted_by_name(rel: &str) -> bool {
     if catalog::classify(rel).is_some() {
         return true;
     }
@@ -71,9 +78,11 @@ pub fn wanted(rel: &str, mode: u32, size: u64) -> bool {
     if matches!(rel, "etc/os-release" | "usr/lib/os-release") || name == "package.json" {
         return true;
     }
-    if name == "copyright" && rel.starts_with("usr/share/doc/") {
-        return true;
-    }
+    name == "copyright" && rel.starts_with("usr/share/doc/")
+}
+
+/// Executables big enough to be worth inspecting for embedded build data.
+fn executable(mode: u32, size: u64) -> bool {
     mode & 0o111 != 0 && size >= MIN_BINARY_BYTES
 }
 
@@ -90,34 +99,81 @@ pub fn normalise(raw: &str) -> std::result::Result<Option<String>, String> {
     Ok((!parts.is_empty()).then(|| parts.join("/")))
 }
 
+/// A layer's tar, ready to walk.
+pub enum TarStream<'a> {
+    /// Uncompressed, in a file: contents nobody reads are seeked over.
+    Seekable(Section),
+    /// Read (and decompressed) in order.
+    Stream(Box<dyn Read + 'a>),
+}
+
+impl std::fmt::Debug for TarStream<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            TarStream::Seekable(s) => f.debug_tuple("Seekable").field(s).finish(),
+            TarStream::Stream(_) => f.write_str("Stream"),
+        }
+    }
+}
+
+/// The compression `hint` names, or the one the first bytes show.
+fn compression<B: BufRead>(
+    r: &mut B,
+    hint: Option<Compression>,
+    display: &str,
+) -> Result<Compression> {
+    if let Some(k) = hint {
+        return Ok(k);
+    }
+    let head = r.fill_buf().map_err(|e| Error::io(display, &e))?;
+    Ok(if head.starts_with(&[0x1f, 0x8b]) {
+        Compression::Gzip
+    } else if head.starts_with(&[0x28, 0xb5, 0x2f, 0xfd]) {
+        Compression::Zstd
+    } else {
+        Compression::None
+    })
+}
+
+fn zstd<R: Read>(
+    r: R,
+    display: &str,
+) -> Result<ruzstd::decoding::StreamingDecoder<R, ruzstd::decoding::FrameDecoder>> {
+    ruzstd::decoding::StreamingDecoder::new(r)
+        .map_err(|e| Error::parse(display, format!("corrupt zstd layer: {e}")))
+}
+
 /// Wraps a layer stream in its decompressor (sniffing when the media type
-/// does not say).
+/// does not say), decompressing on this thread.
 pub fn decompress<'a, R: Read + 'a>(
     r: R,
     hint: Option<Compression>,
     display: &str,
-) -> Result<Box<dyn Read + 'a>> {
+) -> Result<TarStream<'a>> {
     let mut br = BufReader::with_capacity(256 * 1024, r);
-    let kind = match hint {
-        Some(k) => k,
-        None => {
-            let head = br.fill_buf().map_err(|e| Error::io(display, &e))?;
-            if head.starts_with(&[0x1f, 0x8b]) {
-                Compression::Gzip
-            } else if head.starts_with(&[0x28, 0xb5, 0x2f, 0xfd]) {
-                Compression::Zstd
-            } else {
-                Compression::None
-            }
-        }
-    };
-    Ok(match kind {
-        Compression::None => Box::new(br),
-        Compression::Gzip => Box::new(flate2::read::MultiGzDecoder::new(br)),
-        Compression::Zstd => Box::new(
-            ruzstd::decoding::StreamingDecoder::new(br)
-                .map_err(|e| Error::parse(display, format!("corrupt zstd layer: {e}")))?,
-        ),
+    Ok(TarStream::Stream(
+        match compression(&mut br, hint, display)? {
+            Compression::None => Box::new(br),
+            Compression::Gzip => Box::new(flate2::bufread::MultiGzDecoder::new(br)),
+            Compression::Zstd => Box::new(zstd(br, display)?),
+        },
+    ))
+}
+
+/// A layer blob's tar: an uncompressed one is walked with seeks, a
+/// compressed one is decompressed ahead of the walk on a helper thread.
+pub fn open_blob(
+    mut blob: Section,
+    hint: Option<Compression>,
+    display: &str,
+) -> Result<TarStream<'static>> {
+    let piped = |p: std::io::Result<Pipe>| p.map_err(|e| Error::io(display, &e));
+    Ok(match compression(&mut blob, hint, display)? {
+        Compression::None => TarStream::Seekable(blob),
+        Compression::Gzip => TarStream::Stream(Box::new(piped(Pipe::spawn(
+            flate2::bufread::MultiGzDecoder::new(blob),
+        ))?)),
+        Compression::Zstd => TarStream::Stream(Box::new(piped(Pipe::spawn(zstd(blob, display)?))?)),
     })
 }
 
@@ -172,15 +228,27 @@ impl std::fmt::Debug for Entry<'_> {
 /// Reads one (decompressed) layer tar entry by entry, writing nothing:
 /// every path is normalised and an entry that would leave the root is
 /// skipped and returned as a warning.
-pub fn walk<R: Read>(
-    tar: R,
+pub fn walk(
+    tar: TarStream<'_>,
+    display: &str,
+    visit: &mut dyn FnMut(Entry<'_>) -> Result<()>,
+) -> Result<Vec<Error>> {
+    match tar {
+        TarStream::Seekable(s) => {
+            walk_entries(tar::Archive::new(s).entries_with_seek(), display, visit)
+        }
+        TarStream::Stream(r) => walk_entries(tar::Archive::new(r).entries(), display, visit),
+    }
+}
+
+fn walk_entries<R: Read>(
+    entries: std::io::Result<tar::Entries<'_, R>>,
     display: &str,
     visit: &mut dyn FnMut(Entry<'_>) -> Result<()>,
 ) -> Result<Vec<Error>> {
     let corrupt = |e: std::io::Error| corrupt_layer(display, &e);
     let mut warnings = Vec::new();
-    let mut archive = tar::Archive::new(tar);
-    for (count, entry) in archive.entries().map_err(corrupt)?.enumerate() {
+    for (count, entry) in entries.map_err(corrupt)?.enumerate() {
         if count as u64 >= MAX_LAYER_ENTRIES {
             return Err(Error::limit(
                 display,
@@ -264,13 +332,25 @@ pub struct Applier {
     written: u64,
     /// Problems with single entries (escapes); the layer goes on.
     pub warnings: Vec<Error>,
+    /// Reused for copying files out: large reads and writes (8 KiB ones
+    /// were 4,000 write calls for a Debian image with apps).
+    copy_buf: Vec<u8>,
+    /// An executable being looked at before it is staged.
+    held: Vec<u8>,
 }
+
+/// Largest executable looked at in memory; bigger ones are staged and
+/// left to the cataloger.
+const MAX_HELD_BINARY: u64 = 64 * 1024 * 1024;
+
+/// Bytes per read and write when a file is copied out of a layer.
+const COPY_CHUNK: usize = 256 * 1024;
 
 impl Applier {
     /// Applies one (decompressed) layer tar to `root`.
-    pub fn apply<R: Read>(
+    pub fn apply(
         &mut self,
-        tar: R,
+        tar: TarStream<'_>,
         index: usize,
         root: &Path,
         display: &str,
@@ -302,10 +382,31 @@ impl Applier {
                         "image expands past the extraction limit",
                     ));
                 }
+                // Executables are looked at in memory first: most (C
+                // programs and libraries) hold nothing the binary cataloger
+                // reads, and staging them was most of the files written.
+                let held = !wanted_by_name(path) && size <= MAX_HELD_BINARY;
+                if held {
+                    self.held.clear();
+                    self.held.reserve(usize::try_from(size).unwrap_or(0));
+                    reader
+                        .read_to_end(&mut self.held)
+                        .map_err(|e| corrupt_layer(display, &e))?;
+                    if !catalog::binary::worth_reading(&self.held) {
+                        self.remove_file(path, root);
+                        return Ok(());
+                    }
+                }
                 let dest = root.join(path);
                 prepare(&dest, root).map_err(|e| Error::io(display, &e))?;
                 let mut f = std::fs::File::create(&dest).map_err(|e| Error::io(display, &e))?;
-                std::io::copy(reader, &mut f).map_err(|e| corrupt_layer(display, &e))?;
+                if held {
+                    std::io::Write::write_all(&mut f, &self.held)
+                        .map_err(|e| Error::io(display, &e))?;
+                } else {
+                    self.copy_buf.resize(COPY_CHUNK, 0);
+                    copy(reader, &mut f, &mut self.copy_buf, display)?;
+                }
                 self.owners.insert(path.to_owned(), index);
                 Ok(())
             }
@@ -367,6 +468,22 @@ impl Applier {
         for v in victims {
             self.remove_file(&v, root);
         }
+    }
+}
+
+/// Copies all of `from` into `to` through `buf`; read errors are the
+/// layer's (truncated or corrupt), write errors the file system's.
+fn copy(from: &mut dyn Read, to: &mut std::fs::File, buf: &mut [u8], display: &str) -> Result<()> {
+    use std::io::Write;
+    loop {
+        let n = match from.read(buf) {
+            Ok(0) => return Ok(()),
+            Ok(n) => n,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(corrupt_layer(display, &e)),
+        };
+        let chunk = buf.get(..n).unwrap_or_default();
+        to.write_all(chunk).map_err(|e| Error::io(display, &e))?;
     }
 }
 

@@ -5,7 +5,9 @@
 
 pub mod image;
 pub mod layer;
+mod pipe;
 pub mod registry;
+pub mod section;
 
 use std::io::Read;
 use std::path::Path;
