@@ -93,6 +93,60 @@ fn layers_apply_in_order_with_whiteouts_and_attribution() {
 }
 
 #[test]
+fn executables_in_layers_are_read_for_build_data() {
+    let bin = |name: &str| {
+        std::fs::read(
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+                .join("tests/fixtures/langs/bin")
+                .join(name),
+        )
+        .unwrap()
+    };
+    let (go, audit) = (bin("fx-go"), bin("fx-audit"));
+    let script = [b"#!/bin/sh\n".as_slice(), &[b'#'; 5000]].concat();
+    let mut broken = b"\x7fELF\x09".to_vec();
+    broken.resize(5000, 0);
+    let dir = tempfile::tempdir().unwrap();
+    layout(
+        dir.path(),
+        &[gz_layer(&[
+            Entry::File("usr/local/bin/fx-go", &go, 0o755),
+            Entry::File("usr/local/bin/fx-audit", &audit, 0o755),
+            Entry::File("usr/local/bin/script", &script, 0o755),
+            Entry::File("usr/local/bin/broken", &broken, 0o755),
+            // Not executable: never looked at.
+            Entry::File("usr/local/lib/fx-go.copy", &go, 0o644),
+        ])],
+    );
+    let sbom = sbom_of(dir.path().to_str().unwrap(), &opts()).unwrap();
+    let at = |purl: &str| {
+        sbom.get(purl)
+            .unwrap_or_else(|| panic!("no {purl} in {:?} {:?}", names(&sbom), sbom.errors))
+            .locations[0]
+            .path
+            .clone()
+    };
+    assert_eq!(
+        at("pkg:golang/example.com/dep@v1.2.3"),
+        "/usr/local/bin/fx-go"
+    );
+    assert_eq!(at("pkg:cargo/itoa@1.0.9"), "/usr/local/bin/fx-audit");
+    assert!(
+        sbom.components
+            .iter()
+            .all(|c| c.locations.iter().all(|l| !l.path.contains("fx-go.copy")))
+    );
+    // The malformed one is reported, as it would be on disk.
+    assert!(
+        sbom.errors.iter().any(
+            |e| e.path.ends_with("usr/local/bin/broken") && e.message.contains("malformed ELF")
+        ),
+        "{:?}",
+        sbom.errors
+    );
+}
+
+#[test]
 fn escapes_are_refused_and_reported() {
     let dir = tempfile::tempdir().unwrap();
     let outside = tempfile::tempdir().unwrap();

@@ -14,6 +14,7 @@
 
 use std::collections::BTreeMap;
 use std::io::{BufRead, BufReader, Read};
+use std::os::unix::fs::OpenOptionsExt;
 use std::path::Path;
 
 use super::pipe::Pipe;
@@ -399,7 +400,15 @@ impl Applier {
                 }
                 let dest = root.join(path);
                 prepare(&dest, root).map_err(|e| Error::io(display, &e))?;
-                let mut f = std::fs::File::create(&dest).map_err(|e| Error::io(display, &e))?;
+                // Executables stay executable: the cataloger picks binaries
+                // by mode. Never setuid, never writable by others.
+                let mut f = std::fs::OpenOptions::new()
+                    .write(true)
+                    .create(true)
+                    .truncate(true)
+                    .mode(if executable(mode, size) { 0o755 } else { 0o644 })
+                    .open(&dest)
+                    .map_err(|e| Error::io(display, &e))?;
                 if held {
                     std::io::Write::write_all(&mut f, &self.held)
                         .map_err(|e| Error::io(display, &e))?;
