@@ -3,29 +3,42 @@
 //! outside the root: `..`, absolute paths, symlinks and hard links that
 //! point out must all stay confined. The same bytes then go through
 //! `layer::walk` (the in-memory reader of `scan --image`), whose paths must
-//! be normalised: never absolute, never with a `..` component.
+//! be normalised: never absolute, never with a `..` component. Last, the
+//! bytes are a blob in a file, as image sources read them: plain tars are
+//! walked with seeks, compressed ones decompressed on a helper thread.
 #![no_main]
+
+use std::io::Write;
 
 use libfuzzer_sys::fuzz_target;
 use palisade_sca::catalog::Limits;
-use palisade_sca::source::layer::{Applier, Entry, decompress, walk};
+use palisade_sca::source::layer::{Applier, Entry, decompress, open_blob, walk};
+use palisade_sca::source::section::Section;
 
 fuzz_target!(|data: &[u8]| {
     let Ok(outer) = tempfile::tempdir() else {
         return;
     };
-    let root = outer.path().join("root");
-    if std::fs::create_dir(&root).is_err() {
+    let (root, blob_root) = (outer.path().join("root"), outer.path().join("blob-root"));
+    if std::fs::create_dir(&root).is_err() || std::fs::create_dir(&blob_root).is_err() {
         return;
     }
     if let Ok(tar) = decompress(data, None, "fuzz.tar") {
         let _ = Applier::default().apply(tar, 0, &root, "fuzz.tar", &Limits::default());
     }
+    if let Ok(mut file) = tempfile::tempfile()
+        && file.write_all(data).is_ok()
+        && let Ok(blob) = Section::whole(file)
+        && let Ok(tar) = open_blob(blob, None, "fuzz.tar")
+    {
+        let _ = Applier::default().apply(tar, 0, &blob_root, "fuzz.tar", &Limits::default());
+    }
     let Ok(entries) = std::fs::read_dir(outer.path()) else {
         return;
     };
-    let names: Vec<_> = entries.flatten().map(|e| e.file_name()).collect();
-    assert_eq!(names, ["root"], "a layer wrote outside its root");
+    let mut names: Vec<_> = entries.flatten().map(|e| e.file_name()).collect();
+    names.sort();
+    assert_eq!(names, ["blob-root", "root"], "a layer wrote outside its root");
 
     if let Ok(tar) = decompress(data, None, "fuzz.tar") {
         let _ = walk(tar, "fuzz.tar", &mut |entry| {
