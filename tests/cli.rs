@@ -261,6 +261,25 @@ fn writes_the_report_to_a_file() {
 }
 
 #[test]
+fn a_report_to_dev_stdout_appends_to_the_redirected_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("log.txt");
+    fs::write(&log, "before\n").unwrap();
+    let appending = fs::OpenOptions::new().append(true).open(&log).unwrap();
+    let status = std::process::Command::new(env!("CARGO_BIN_EXE_palisade"))
+        .args(["scan", GOOD, "--format", "json", "--quiet"])
+        .args(ONLY_K8S001)
+        .args(["--output", "/dev/stdout"])
+        .stdout(appending)
+        .status()
+        .unwrap();
+    assert_eq!(status.code(), Some(1));
+    let text = fs::read_to_string(&log).unwrap();
+    let report = text.strip_prefix("before\n").expect("earlier lines kept");
+    assert_eq!(codes(&json_of(report.as_bytes())), vec!["K8S001"]);
+}
+
+#[test]
 fn inline_and_annotation_suppressions_are_reported_as_suppressed() {
     let out = palisade()
         .args([

@@ -5,6 +5,7 @@
 
 use std::fs;
 use std::io::{self, BufWriter, Write};
+use std::os::fd::AsFd;
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
@@ -28,6 +29,7 @@ pub(crate) fn write_report(
     };
     let cannot = || format!("cannot write {}", path.display());
     match Destination::of(path) {
+        Destination::Stdout => write_report(None, write),
         Destination::InPlace => {
             let file = fs::OpenOptions::new()
                 .write(true)
@@ -40,16 +42,20 @@ pub(crate) fn write_report(
         }
         Destination::Replace(real) => {
             let tmp = temporary_beside(&real);
-            let written = fs::File::create(&tmp).and_then(|file| {
-                let mut out = BufWriter::with_capacity(BUFFER, file);
-                write(&mut out)?;
-                out.flush()
-            });
-            let renamed = written.and_then(|()| fs::rename(&tmp, &real));
-            if renamed.is_err() {
+            // `create_new`: never through a symlink someone planted there.
+            let file = fs::OpenOptions::new()
+                .write(true)
+                .create_new(true)
+                .open(&tmp)
+                .with_context(cannot)?;
+            let mut out = BufWriter::with_capacity(BUFFER, file);
+            let written = write(&mut out)
+                .and_then(|()| out.flush())
+                .and_then(|()| fs::rename(&tmp, &real));
+            if written.is_err() {
                 let _ = fs::remove_file(&tmp);
             }
-            renamed.with_context(cannot)
+            written.with_context(cannot)
         }
     }
 }
@@ -57,6 +63,10 @@ pub(crate) fn write_report(
 /// How a report reaches its path.
 #[derive(Debug, PartialEq, Eq)]
 enum Destination {
+    /// This process's standard output under another name (`/dev/stdout`,
+    /// `/dev/fd/1`): written through it, so `>> log` keeps appending and a
+    /// redirected file is never replaced.
+    Stdout,
     /// Not a regular file (a device, FIFO or socket, possibly behind a
     /// symlink): renaming over it would replace `/dev/null` with a file.
     InPlace,
@@ -67,7 +77,16 @@ enum Destination {
 
 impl Destination {
     fn of(path: &Path) -> Destination {
+        use std::os::unix::fs::MetadataExt;
+        let stdout = io::stdout()
+            .as_fd()
+            .try_clone_to_owned()
+            .map(fs::File::from)
+            .and_then(|f| f.metadata());
         match fs::metadata(path) {
+            Ok(m) if stdout.is_ok_and(|s| (s.dev(), s.ino()) == (m.dev(), m.ino())) => {
+                Destination::Stdout
+            }
             Ok(m) if !m.is_file() && !m.is_dir() => Destination::InPlace,
             Ok(_) => Destination::Replace(fs::canonicalize(path).unwrap_or_else(|_| path.into())),
             Err(_) => Destination::Replace(path.into()),
@@ -130,6 +149,18 @@ mod tests {
     }
 
     #[test]
+    fn a_planted_temporary_name_is_not_followed() {
+        let dir = tempfile::tempdir().unwrap();
+        let victim = dir.path().join("victim");
+        fs::write(&victim, "keep").unwrap();
+        let path = dir.path().join("report.json");
+        std::os::unix::fs::symlink(&victim, temporary_beside(&path)).unwrap();
+        assert!(write_report(Some(&path), hello).is_err());
+        assert_eq!(fs::read_to_string(&victim).unwrap(), "keep");
+        assert!(!path.exists());
+    }
+
+    #[test]
     fn a_fifo_is_written_in_place_not_replaced() {
         use std::os::unix::fs::FileTypeExt;
         let dir = tempfile::tempdir().unwrap();
@@ -144,11 +175,13 @@ mod tests {
             std::thread::spawn(move || fs::read_to_string(fifo).unwrap())
         };
         write_report(Some(&fifo), hello).unwrap();
-        assert_eq!(reader.join().unwrap(), "hello");
+        // Checked before joining: a FIFO renamed over would leave the
+        // reader waiting forever.
         assert!(
             fs::metadata(&fifo).unwrap().file_type().is_fifo(),
             "still a FIFO"
         );
+        assert_eq!(reader.join().unwrap(), "hello");
         assert_eq!(
             Destination::of(Path::new("/dev/null")),
             Destination::InPlace
