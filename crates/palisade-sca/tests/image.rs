@@ -93,6 +93,32 @@ fn layers_apply_in_order_with_whiteouts_and_attribution() {
 }
 
 #[test]
+fn a_file_replacing_a_lower_directory_hides_what_was_in_it() {
+    // Layer 2 puts a plain file, a symlink and a script where layer 1 had
+    // directories of lockfiles: none of the lower files is in the image.
+    let script = [b"#!/bin/sh\n".as_slice(), &[b'#'; 5000]].concat();
+    let dir = tempfile::tempdir().unwrap();
+    layout(
+        dir.path(),
+        &[
+            gz_layer(&[
+                Entry::File("a/requirements.txt", b"one==1.0\n", 0o644),
+                Entry::File("b/requirements.txt", b"two==1.0\n", 0o644),
+                Entry::File("c/requirements.txt", b"three==1.0\n", 0o644),
+                Entry::File("d/requirements.txt", b"kept==1.0\n", 0o644),
+            ]),
+            gz_layer(&[
+                Entry::File("a", b"now a file\n", 0o644),
+                Entry::Symlink("b", "/elsewhere"),
+                Entry::File("c", &script, 0o755),
+            ]),
+        ],
+    );
+    let sbom = sbom_of(dir.path().to_str().unwrap(), &opts()).unwrap();
+    assert_eq!(names(&sbom), ["kept@1.0"], "{:?}", sbom.errors);
+}
+
+#[test]
 fn executables_in_layers_are_read_for_build_data() {
     let bin = |name: &str| {
         std::fs::read(

@@ -373,7 +373,7 @@ impl Applier {
                 reader,
             } => {
                 if !wanted(path, mode, size) || size > limits.max_archive_bytes {
-                    self.remove_file(path, root);
+                    self.remove_tree(path, root);
                     return Ok(());
                 }
                 self.written = self.written.saturating_add(size);
@@ -394,10 +394,11 @@ impl Applier {
                         .read_to_end(&mut self.held)
                         .map_err(|e| corrupt_layer(display, &e))?;
                     if !catalog::binary::worth_reading(&self.held) {
-                        self.remove_file(path, root);
+                        self.remove_tree(path, root);
                         return Ok(());
                     }
                 }
+                self.remove_tree(path, root);
                 let dest = root.join(path);
                 prepare(&dest, root).map_err(|e| Error::io(display, &e))?;
                 // Executables stay executable: the cataloger picks binaries
@@ -420,8 +421,8 @@ impl Applier {
                 Ok(())
             }
             Entry::HardLink { path, target } => {
-                self.remove_file(path, root);
-                if self.owners.contains_key(target) && wanted(path, 0o755, MIN_BINARY_BYTES) {
+                self.remove_tree(path, root);
+                if self.owners.contains_key(target) {
                     let dest = root.join(path);
                     prepare(&dest, root).map_err(|e| Error::io(display, &e))?;
                     std::fs::copy(root.join(target), &dest).map_err(|e| Error::io(display, &e))?;
@@ -432,11 +433,13 @@ impl Applier {
             Entry::Dir { .. } => Ok(()),
             // Symlinks, devices, FIFOs: nothing to catalogue, never materialised.
             Entry::Other { path } => {
-                self.remove_file(path, root);
+                self.remove_tree(path, root);
                 Ok(())
             }
         })?;
         self.warnings.extend(warnings);
+        // Up to 64 MiB held for one large executable: not for the image.
+        self.held = Vec::new();
         Ok(())
     }
 
@@ -446,13 +449,17 @@ impl Applier {
         }
     }
 
+    /// Removes `rel` and, when it was a directory in a lower layer,
+    /// everything staged below it (an entry of any kind at `rel` replaces
+    /// the directory). Staged paths are kept sorted, so what is below
+    /// `rel/` is one range.
     fn remove_tree(&mut self, rel: &str, root: &Path) {
+        self.remove_file(rel, root);
         let prefix = format!("{rel}/");
         let victims: Vec<String> = self
             .owners
-            .keys()
-            .filter(|k| k.as_str() == rel || k.starts_with(&prefix))
-            .map(|k| (k, ()))
+            .range(prefix.clone()..)
+            .take_while(|(k, _)| k.starts_with(&prefix))
             .map(|(k, _)| k.clone())
             .collect();
         for v in victims {

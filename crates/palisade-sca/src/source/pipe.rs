@@ -28,6 +28,9 @@ pub struct Pipe {
     current: Vec<u8>,
     at: usize,
     done: bool,
+    /// The helper's error, returned again on every later read: a reader
+    /// that retries must not see a clean end of a corrupt layer.
+    failed: Option<(io::ErrorKind, String)>,
     helper: Option<JoinHandle<()>>,
 }
 
@@ -45,6 +48,7 @@ impl Pipe {
             current: Vec::new(),
             at: 0,
             done: false,
+            failed: None,
             helper: Some(helper),
         })
     }
@@ -95,6 +99,9 @@ impl Read for Pipe {
                 self.at += n;
                 return Ok(n);
             }
+            if let Some((kind, message)) = &self.failed {
+                return Err(io::Error::new(*kind, message.clone()));
+            }
             if self.done || out.is_empty() {
                 return Ok(0);
             }
@@ -110,14 +117,13 @@ impl Read for Pipe {
             match next {
                 Ok(Ok(chunk)) if chunk.is_empty() => self.done = true,
                 Ok(Ok(chunk)) => self.current = chunk,
-                Ok(Err(e)) => {
-                    self.done = true;
-                    return Err(e);
-                }
+                Ok(Err(e)) => self.failed = Some((e.kind(), e.to_string())),
                 // The helper ended without saying so: it panicked.
                 Err(_) => {
-                    self.done = true;
-                    return Err(io::Error::other("layer decompression stopped unexpectedly"));
+                    self.failed = Some((
+                        io::ErrorKind::Other,
+                        "layer decompression stopped unexpectedly".into(),
+                    ));
                 }
             }
         }
@@ -180,14 +186,25 @@ mod tests {
         assert_eq!(e.kind(), io::ErrorKind::InvalidData);
         assert_eq!(e.to_string(), "corrupt deflate stream");
         assert_eq!(out.len(), CHUNK + 5, "every byte before the error");
+        let again = p.read(&mut [0u8; 8]).unwrap_err();
+        assert_eq!(
+            again.to_string(),
+            "corrupt deflate stream",
+            "not a clean end"
+        );
     }
 
     #[test]
     fn dropping_the_reader_early_stops_the_helper() {
-        let endless = io::repeat(1);
-        let mut p = Pipe::spawn(endless).unwrap();
-        let mut some = [0u8; 10];
-        p.read_exact(&mut some).unwrap();
-        drop(p); // joins: would hang if the helper kept going
+        let (done, dropped) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            let mut p = Pipe::spawn(io::repeat(1)).unwrap();
+            let mut some = [0u8; 10];
+            p.read_exact(&mut some).unwrap();
+            drop(p); // joins the helper
+            let _ = done.send(());
+        });
+        let stopped = dropped.recv_timeout(std::time::Duration::from_secs(30));
+        assert!(stopped.is_ok(), "the helper kept going after the drop");
     }
 }
