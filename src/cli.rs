@@ -248,7 +248,9 @@ pub struct ScanArgs {
     #[arg(short, long, value_enum, default_value_t = OutputFormat::Table)]
     pub format: OutputFormat,
 
-    /// Write the report to FILE instead of stdout.
+    /// Write the report to FILE instead of stdout. A file is replaced whole
+    /// (a failed run leaves the previous report); devices and pipes
+    /// (`/dev/null`, `/dev/stdout`) are written in place.
     #[arg(short, long, value_name = "FILE")]
     pub output: Option<PathBuf>,
 

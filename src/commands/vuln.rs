@@ -140,6 +140,9 @@ pub struct VulnArgs {
     pub location: DbLocation,
     #[arg(short, long, value_enum, default_value_t = VulnFormat::Table)]
     pub format: VulnFormat,
+    /// Write the report to FILE instead of stdout. A file is replaced whole
+    /// (a failed run leaves the previous report); devices and pipes
+    /// (`/dev/null`, `/dev/stdout`) are written in place.
     #[arg(short, long, value_name = "FILE")]
     pub output: Option<PathBuf>,
     /// Severities to report, comma-separated (default: all).
