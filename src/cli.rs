@@ -63,7 +63,9 @@ pub struct SbomArgs {
     #[arg(short, long, value_enum, default_value_t = SbomFormat::Cyclonedx)]
     pub format: SbomFormat,
 
-    /// Write the SBOM to FILE instead of stdout.
+    /// Write the SBOM to FILE instead of stdout. A file is replaced whole
+    /// (a failed run leaves the previous SBOM); devices and pipes
+    /// (`/dev/null`, `/dev/stdout`) are written in place.
     #[arg(short, long, value_name = "FILE")]
     pub output: Option<PathBuf>,
 

@@ -1,11 +1,10 @@
 //! `palisade sbom TARGET`: inventory a directory, root filesystem, image or
 //! existing SBOM and write CycloneDX, SPDX or a table.
 
-use std::io::{IsTerminal, Write};
+use std::io::IsTerminal;
 use std::process::ExitCode;
 use std::sync::{Arc, Mutex};
 
-use anyhow::Context;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use palisade_sca::scan::{Mode, Progress, ScanOptions};
 use palisade_sca::source::{self, Credentials, SourceOptions};
@@ -104,15 +103,9 @@ pub fn run(args: SbomArgs) -> anyhow::Result<ExitCode> {
         SbomFormat::SpdxJson => pretty(&palisade_sca::write::spdx::to_json(&sbom))?,
         SbomFormat::Table => palisade_sca::write::table::render(&sbom),
     };
-    match &args.output {
-        Some(path) => std::fs::write(path, rendered.as_bytes())
-            .with_context(|| format!("cannot write {}", path.display()))?,
-        None => {
-            let mut out = std::io::stdout().lock();
-            out.write_all(rendered.as_bytes())?;
-            out.flush()?;
-        }
-    }
+    super::output::write_report(args.output.as_deref(), |out| {
+        out.write_all(rendered.as_bytes())
+    })?;
     let color = diagnostics::stderr_color();
     for e in &sbom.errors {
         eprint!("{}", diagnostics::input_error(e, None, color));

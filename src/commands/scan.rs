@@ -3,7 +3,7 @@
 
 use std::collections::BTreeMap;
 use std::fs;
-use std::io::{self, BufWriter, IsTerminal, Write};
+use std::io::{self, IsTerminal, Write};
 use std::process::ExitCode;
 use std::sync::Arc;
 
@@ -243,9 +243,10 @@ pub fn run(mut args: ScanArgs) -> Result<ExitCode> {
     report.finalize();
 
     if let Some(path) = &args.write_baseline {
-        let file = fs::File::create(path)
-            .with_context(|| format!("cannot write baseline {}", path.display()))?;
-        Baseline::write(&report, BufWriter::new(file))?;
+        super::output::write_report(Some(path), |out| {
+            Baseline::write(&report, out).map_err(std::io::Error::other)
+        })
+        .with_context(|| format!("cannot write baseline {}", path.display()))?;
         if !args.quiet {
             eprintln!(
                 "Wrote {} finding fingerprints to {}",
