@@ -20,9 +20,7 @@ pub(crate) fn write_report(
     write: impl FnOnce(&mut dyn Write) -> io::Result<()>,
 ) -> Result<()> {
     let Some(path) = path else {
-        let stdout = io::stdout();
-        let mut out = BufWriter::with_capacity(BUFFER, stdout.lock());
-        return match write(&mut out).and_then(|()| out.flush()) {
+        return match buffered(io::stdout().lock(), write) {
             Err(e) if e.kind() != io::ErrorKind::BrokenPipe => Err(e.into()),
             _ => Ok(()),
         };
@@ -35,10 +33,7 @@ pub(crate) fn write_report(
                 .write(true)
                 .open(path)
                 .with_context(cannot)?;
-            let mut out = BufWriter::with_capacity(BUFFER, file);
-            write(&mut out)
-                .and_then(|()| out.flush())
-                .with_context(cannot)
+            buffered(file, write).with_context(cannot)
         }
         Destination::Replace(real) => {
             let tmp = temporary_beside(&real);
@@ -48,16 +43,23 @@ pub(crate) fn write_report(
                 .create_new(true)
                 .open(&tmp)
                 .with_context(cannot)?;
-            let mut out = BufWriter::with_capacity(BUFFER, file);
-            let written = write(&mut out)
-                .and_then(|()| out.flush())
-                .and_then(|()| fs::rename(&tmp, &real));
+            let written = buffered(file, write).and_then(|()| fs::rename(&tmp, &real));
             if written.is_err() {
                 let _ = fs::remove_file(&tmp);
             }
             written.with_context(cannot)
         }
     }
+}
+
+/// Runs `write` through a large buffer into `sink`, flushed.
+fn buffered(
+    sink: impl Write,
+    write: impl FnOnce(&mut dyn Write) -> io::Result<()>,
+) -> io::Result<()> {
+    let mut out = BufWriter::with_capacity(BUFFER, sink);
+    write(&mut out)?;
+    out.flush()
 }
 
 /// How a report reaches its path.

@@ -372,8 +372,10 @@ impl Applier {
                 mode,
                 reader,
             } => {
+                // Whatever was at `path` (a file, or a directory of files)
+                // is replaced, whether or not this file is staged.
+                self.remove_tree(path, root);
                 if !wanted(path, mode, size) || size > limits.max_archive_bytes {
-                    self.remove_tree(path, root);
                     return Ok(());
                 }
                 self.written = self.written.saturating_add(size);
@@ -394,11 +396,9 @@ impl Applier {
                         .read_to_end(&mut self.held)
                         .map_err(|e| corrupt_layer(display, &e))?;
                     if !catalog::binary::worth_reading(&self.held) {
-                        self.remove_tree(path, root);
                         return Ok(());
                     }
                 }
-                self.remove_tree(path, root);
                 let dest = root.join(path);
                 prepare(&dest, root).map_err(|e| Error::io(display, &e))?;
                 // Executables stay executable: the cataloger picks binaries
