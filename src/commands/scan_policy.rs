@@ -127,15 +127,10 @@ pub(crate) fn setup(
         limits,
     };
     let color = diagnostics::stderr_color();
-    let mut set = match palisade_policy::load(&policies, &data, &options) {
-        Ok(set) => set,
-        Err(errors) => return fail(&errors.0, color),
-    };
     // Pre-pass over the scanned inputs: VAPs and bindings, then the params
-    // and Namespaces they need.
-    let (inputs, _) = source::collect(&args.targets, &WalkOptions::default());
-    let files: Vec<&Input> = inputs.iter().filter(|i| **i != Input::Stdin).collect();
-    let with = |needles: &[String]| -> Vec<(String, String)> {
+    // and Namespaces they need. The first pass runs while the policies
+    // compile.
+    let with = |files: &[&Input], needles: &[String]| -> Vec<(String, String)> {
         files
             .par_iter()
             .filter_map(|input| {
@@ -147,8 +142,22 @@ pub(crate) fn setup(
             })
             .collect()
     };
+    let (loaded, (inputs, with_vaps)) = rayon::join(
+        || palisade_policy::load(&policies, &data, &options),
+        || {
+            let (inputs, _) = source::collect(&args.targets, &WalkOptions::default());
+            let files: Vec<&Input> = inputs.iter().filter(|i| **i != Input::Stdin).collect();
+            let found = with(&files, &["ValidatingAdmissionPolicy".to_string()]);
+            (inputs, found)
+        },
+    );
+    let mut set = match loaded {
+        Ok(set) => set,
+        Err(errors) => return fail(&errors.0, color),
+    };
+    let files: Vec<&Input> = inputs.iter().filter(|i| **i != Input::Stdin).collect();
     let mut errors = Vec::new();
-    for (path, text) in with(&["ValidatingAdmissionPolicy".to_string()]) {
+    for (path, text) in with_vaps {
         errors.extend(set.discover_policies(&path, &text, &limits));
     }
     if !errors.is_empty() {
@@ -156,7 +165,7 @@ pub(crate) fn setup(
     }
     let kinds = set.link();
     if !kinds.is_empty() {
-        for (path, text) in with(&kinds) {
+        for (path, text) in with(&files, &kinds) {
             set.discover_context(&path, &text, &kinds, &limits);
         }
     }

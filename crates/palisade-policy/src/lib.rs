@@ -87,10 +87,14 @@ impl PolicySet {
         out
     }
 
-    /// Whether any policy may apply to an object of this group and kind
-    /// (Rego policies see every object).
-    pub fn may_apply(&self, group: &str, kind: &str) -> bool {
-        self.rego.is_some() || self.vap.may_match_kind(group, kind)
+    /// Whether any policy may apply to an object of this `apiVersion`
+    /// (`group/version`) and kind.
+    pub fn may_apply(&self, api_version: &str, kind: &str) -> bool {
+        let group = api_version.rsplit_once('/').map_or("", |(g, _)| g);
+        self.rego
+            .as_ref()
+            .is_some_and(|r| r.may_apply(api_version, kind))
+            || self.vap.may_match_kind(group, kind)
     }
 
     /// Metadata of every rule the set may report.

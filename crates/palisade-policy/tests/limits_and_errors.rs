@@ -154,6 +154,27 @@ fn unknown_builtins_are_refused_at_load_even_when_unreachable() {
 }
 
 #[test]
+fn functions_called_through_an_import_alias_are_known() {
+    let dir = tempfile::tempdir().unwrap();
+    write(
+        dir.path(),
+        "lib.rego",
+        "package lib.k8s\nimport rego.v1\nis_pod(x) if x.kind == \"Pod\"\n",
+    );
+    write(
+        dir.path(),
+        "p.rego",
+        "package main\nimport rego.v1\nimport data.lib.k8s as kk\ndeny contains \"pod\" if kk.is_pod(input)\nwarn contains 1 if kk.missing(input)\n",
+    );
+    let errors = load_with(dir.path(), Duration::from_secs(1))
+        .map(|_| ())
+        .expect_err("kk.missing does not exist");
+    assert_eq!(errors.len(), 1, "{errors:?}");
+    assert!(errors[0].message.contains("`kk.missing`"), "{}", errors[0]);
+    assert_eq!(start(&errors[0]), Position::new(5, 20), "{}", errors[0]);
+}
+
+#[test]
 fn type_errors_are_reported_with_their_location() {
     let dir = tempfile::tempdir().unwrap();
     write(

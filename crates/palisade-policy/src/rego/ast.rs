@@ -36,9 +36,9 @@ pub struct ModuleOutline {
     pub calls: Vec<Call>,
 }
 
-/// Outlines every module of `get_ast_as_json`'s output.
-pub fn outlines(ast_json: &str) -> Vec<ModuleOutline> {
-    let Ok(Value::Array(modules)) = serde_json::from_str::<Value>(ast_json) else {
+/// Outlines every module of `get_ast_as_json`'s output (parsed).
+pub fn outlines(modules: &Value) -> Vec<ModuleOutline> {
+    let Value::Array(modules) = modules else {
         return Vec::new();
     };
     modules.iter().map(outline).collect()
@@ -50,6 +50,10 @@ fn outline(m: &Value) -> ModuleOutline {
         .and_then(Value::as_str)
         .unwrap_or_default()
         .to_string();
+    let contents = m
+        .pointer("/source/contents")
+        .and_then(Value::as_str)
+        .unwrap_or_default();
     let ast = m.get("ast").unwrap_or(&Value::Null);
     let package = ast
         .pointer("/package/refr")
@@ -64,11 +68,10 @@ fn outline(m: &Value) -> ModuleOutline {
                 .iter()
                 .filter_map(|i| {
                     let path = i.get("refr").and_then(path_of)?;
+                    // `as` is kept as a span of the source.
                     let alias = i
                         .get("as")
-                        .and_then(|a| a.get(1).or(Some(a)))
-                        .and_then(Value::as_str)
-                        .map(str::to_string)
+                        .and_then(|span| span_text(span, contents))
                         .or_else(|| path.rsplit('.').next().map(str::to_string))?;
                     Some((alias, path))
                 })
@@ -137,6 +140,15 @@ fn path_of(expr: &Value) -> Option<String> {
         }
         _ => None,
     }
+}
+
+/// The source text a span covers (the tree keeps some names, such as
+/// `import … as x` and `some x`, only as spans).
+pub(crate) fn span_text(span: &Value, contents: &str) -> Option<String> {
+    let start = usize::try_from(span.get("start")?.as_u64()?).ok()?;
+    let end = usize::try_from(span.get("end")?.as_u64()?).ok()?;
+    let t = contents.get(start..end)?;
+    (!t.is_empty()).then(|| t.to_string())
 }
 
 /// Line and column of the leftmost part of an expression.

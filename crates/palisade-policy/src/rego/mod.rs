@@ -9,6 +9,7 @@
 //! threads evaluate objects at once.
 
 mod ast;
+mod kinds;
 pub mod metadata;
 pub mod testing;
 
@@ -116,14 +117,48 @@ pub struct RegoSet {
     outlines: Vec<ModuleOutline>,
     /// Policy texts by path, to turn regorus' columns into characters.
     texts: Arc<HashMap<String, String>>,
-    /// Whether the generated module gathering every rule's value loaded
-    /// (one evaluation per object, sharing helper rules' values).
-    gathered: bool,
+    /// The rules each object is evaluated with, by its `apiVersion` and
+    /// `kind` (see [`Plans::of`]).
+    plans: Plans,
 }
 
-/// The generated module: one object with every applied rule's value, so an
-/// object is evaluated once (helpers such as `data.lib.kubernetes.containers`
-/// are computed once, not once per rule).
+/// Which rules run for which objects.
+#[derive(Debug, Clone, Default)]
+struct Plans {
+    plans: Vec<Plan>,
+    /// The values some rule names.
+    api_versions: BTreeSet<String>,
+    kinds: BTreeSet<String>,
+    /// By `(apiVersion, kind)`, each `None` for a value no rule names.
+    by_object: HashMap<(Option<String>, Option<String>), usize>,
+}
+
+impl Plans {
+    fn of(&self, api_version: Option<&str>, kind: Option<&str>) -> Option<&Plan> {
+        let named = |v: Option<&str>, values: &BTreeSet<String>| {
+            v.filter(|v| values.contains(*v)).map(str::to_string)
+        };
+        let key = (
+            named(api_version, &self.api_versions),
+            named(kind, &self.kinds),
+        );
+        self.by_object.get(&key).and_then(|&i| self.plans.get(i))
+    }
+}
+
+/// The rules that can report for some objects (see [`kinds`]).
+#[derive(Debug, Clone, Default)]
+struct Plan {
+    /// Indexes into [`RegoSet::rules`], in order.
+    rules: Vec<usize>,
+    /// The generated rule holding every one of these rules' values, when
+    /// it loaded: an object is then evaluated in one query, and helpers
+    /// such as `data.lib.kubernetes.containers` are computed once, not
+    /// once per rule.
+    gather: Option<String>,
+}
+
+/// The generated module's package (one rule per plan).
 const GATHER_PACKAGE: &str = "palisade_internal_gather";
 
 /// Functions that regorus has but Palisade leaves out on purpose.
@@ -216,8 +251,11 @@ impl RegoSet {
                 &texts,
             )]));
         }
-        let outlines = match engine.get_ast_as_json() {
-            Ok(json) => ast::outlines(&json),
+        let ast = match engine
+            .get_ast_as_json()
+            .and_then(|json| Ok(serde_json::from_str::<Value>(&json)?))
+        {
+            Ok(ast) => ast,
             Err(e) => {
                 return Err(LoadErrors(vec![PolicyError::new(
                     "<policy>",
@@ -226,6 +264,7 @@ impl RegoSet {
                 )]));
             }
         };
+        let outlines = ast::outlines(&ast);
         let texts: Arc<HashMap<String, String>> = Arc::new(
             files
                 .iter()
@@ -249,14 +288,15 @@ impl RegoSet {
             errors.dedup();
             return Err(LoadErrors(errors));
         }
-        let gathered = add_gather_module(&mut engine, &rules, &exceptions);
+        let mut plans = plans(&ast, &rules);
+        add_gather_modules(&mut engine, &rules, &exceptions, &mut plans.plans);
         Ok(RegoSet {
             engine,
             rules,
             exceptions,
             outlines,
             texts,
-            gathered,
+            plans,
         })
     }
 
@@ -270,13 +310,30 @@ impl RegoSet {
         self.rules.iter().map(|r| &r.meta)
     }
 
-    /// Evaluates every applied rule with `input`. Violations come in rule
+    /// Whether any rule can report for an object of this `apiVersion` and
+    /// kind.
+    pub fn may_apply(&self, api_version: &str, kind: &str) -> bool {
+        self.plans
+            .of(Some(api_version), Some(kind))
+            .is_some_and(|p| !p.rules.is_empty())
+    }
+
+    /// Evaluates every applied rule with `input`, except those that
+    /// cannot report for its `apiVersion` and kind. Violations come in rule
     /// order; a rule that fails to evaluate adds an error and the others
     /// still run.
     pub fn evaluate(&self, input: &Value) -> (Vec<Violation>, Vec<PolicyError>) {
+        let field = |name: &str| input.get(name).and_then(Value::as_str);
+        match self.plans.of(field("apiVersion"), field("kind")) {
+            Some(plan) => self.evaluate_plan(input, plan),
+            None => (Vec::new(), Vec::new()),
+        }
+    }
+
+    fn evaluate_plan(&self, input: &Value, plan: &Plan) -> (Vec<Violation>, Vec<PolicyError>) {
         let mut violations = Vec::new();
         let mut errors = Vec::new();
-        if self.rules.is_empty() {
+        if plan.rules.is_empty() {
             return (violations, errors);
         }
         let input = match regorus::Value::deserialize(input) {
@@ -295,10 +352,8 @@ impl RegoSet {
         // One evaluation of every rule; on an error, rule by rule on a fresh
         // engine (a failed evaluation leaves partial rule values behind), so
         // the error is attributed to its rule and the others still report.
-        let gathered = if self.gathered {
-            let all = engine
-                .eval_rule(format!("data.{GATHER_PACKAGE}.values"))
-                .ok();
+        let gathered = if let Some(gather) = &plan.gather {
+            let all = engine.eval_rule(gather.clone()).ok();
             if all.is_none() {
                 engine = fresh(input);
             }
@@ -306,8 +361,9 @@ impl RegoSet {
         } else {
             None
         };
+        // A gathered value is `[]` (undefined) or `[value]`.
         let value_of = |engine: &mut regorus::Engine, path: &str| match &gathered {
-            Some(all) => Ok(all[&regorus::Value::from(path)].clone()),
+            Some(all) => Ok(all[&regorus::Value::from(path)][0].clone()),
             None => engine.eval_rule(path.to_string()),
         };
         let mut excepted: BTreeMap<&str, BTreeSet<String>> = BTreeMap::new();
@@ -323,7 +379,7 @@ impl RegoSet {
                 Err(e) => errors.push(self.runtime_error(path, &e)),
             }
         }
-        for rule in &self.rules {
+        for rule in plan.rules.iter().filter_map(|&i| self.rules.get(i)) {
             let value = match value_of(&mut engine, &rule.path) {
                 Ok(v) => v,
                 Err(e) => {
@@ -441,41 +497,117 @@ fn add_capped_ranges(engine: &mut regorus::Engine) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Adds the module gathering every rule's value; `false` when it does not
-/// load (a package path it cannot spell), and rules are evaluated one by one.
-fn add_gather_module(
+/// Groups the rules by the objects they can report for: one plan per
+/// `(apiVersion, kind)` pair of values that rules name (or any other
+/// value), identical plans shared.
+fn plans(ast: &Value, rules: &[ConftestRule]) -> Plans {
+    let paths: Vec<&str> = rules.iter().map(|r| r.path.as_str()).collect();
+    let scopes = kinds::of_rules(ast, &paths);
+    let named = |pick: fn(&kinds::Scope) -> &kinds::Kinds| -> BTreeSet<String> {
+        scopes
+            .iter()
+            .flat_map(|s| match pick(s) {
+                kinds::Kinds::Only(set) => set.iter().cloned().collect(),
+                kinds::Kinds::Any => Vec::new(),
+            })
+            .collect()
+    };
+    let mut out = Plans {
+        api_versions: named(|s| &s.api_version),
+        kinds: named(|s| &s.kind),
+        ..Plans::default()
+    };
+    let or_other = |values: &BTreeSet<String>| -> Vec<Option<String>> {
+        values.iter().cloned().map(Some).chain([None]).collect()
+    };
+    // `None` stands for every value no rule names: only rules that admit
+    // any value run there.
+    let admits = |k: &kinds::Kinds, v: &Option<String>| match v {
+        Some(v) => k.admits(v),
+        None => *k == kinds::Kinds::Any,
+    };
+    for api_version in or_other(&out.api_versions) {
+        for kind in or_other(&out.kinds) {
+            let selected: Vec<usize> = (0..scopes.len())
+                .filter(|&i| {
+                    scopes.get(i).is_some_and(|s| {
+                        admits(&s.kind, &kind) && admits(&s.api_version, &api_version)
+                    })
+                })
+                .collect();
+            let plan = match out.plans.iter().position(|p| p.rules == selected) {
+                Some(i) => i,
+                None => {
+                    out.plans.push(Plan {
+                        rules: selected,
+                        gather: None,
+                    });
+                    out.plans.len() - 1
+                }
+            };
+            out.by_object.insert((api_version.clone(), kind), plan);
+        }
+    }
+    out
+}
+
+/// Adds one module per plan gathering its rules' values (and every
+/// `exception` rule's); when they do not load (a package path they cannot
+/// spell), the rules are evaluated one by one.
+fn add_gather_modules(
     engine: &mut regorus::Engine,
     rules: &[ConftestRule],
     exceptions: &[String],
-) -> bool {
+    plans: &mut [Plan],
+) {
     let simple = |p: &str| {
         p.split('.').all(|part| {
             !part.is_empty() && part.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
         })
     };
-    let paths: Vec<&str> = rules
-        .iter()
-        .map(|r| r.path.as_str())
-        .chain(exceptions.iter().map(String::as_str))
-        .collect();
-    if paths.is_empty() || !paths.iter().all(|p| simple(p)) {
-        return false;
-    }
-    let mut text = format!("package {GATHER_PACKAGE}\n\nimport rego.v1\n\n");
-    for p in &paths {
-        text.push_str(&format!("values[\"{p}\"] := {p}\n"));
+    let all_simple = rules.iter().all(|r| simple(&r.path)) && exceptions.iter().all(|p| simple(p));
+    if !all_simple {
+        return;
     }
     let mut probe = engine.clone();
     probe.set_rego_v0(false);
+    // One module (regorus walks every module on each reference to `data`)
+    // with a rule per plan. Each rule is one complete object (regorus
+    // evaluates a complete rule by path, not a partial object), each value
+    // wrapped in an array so that an undefined rule leaves `[]` instead of
+    // making the object undefined.
+    let mut text = format!("package {GATHER_PACKAGE}\n\nimport rego.v1\n");
+    let mut gathers = Vec::new();
+    for (i, plan) in plans.iter().enumerate() {
+        if plan.rules.is_empty() {
+            gathers.push(None);
+            continue;
+        }
+        text.push_str(&format!("\nplan_{i} := {{\n"));
+        let paths = plan
+            .rules
+            .iter()
+            .filter_map(|&r| rules.get(r).map(|r| r.path.as_str()))
+            .chain(exceptions.iter().map(String::as_str));
+        for p in paths {
+            text.push_str(&format!("\t\"{p}\": [x | x := {p}],\n"));
+        }
+        text.push_str("}\n");
+        gathers.push(Some(format!("data.{GATHER_PACKAGE}.plan_{i}")));
+    }
     if probe
         .add_policy(format!("<{GATHER_PACKAGE}>"), text)
         .is_err()
-        || probe.eval_query("true".into(), false).is_err()
     {
-        return false;
+        return;
+    }
+    if probe.eval_query("true".into(), false).is_err() {
+        return;
     }
     *engine = probe;
-    true
+    for (plan, gather) in plans.iter_mut().zip(gathers) {
+        plan.gather = gather;
+    }
 }
 
 /// regorus counts a tab as four columns; Palisade counts characters, as
@@ -874,6 +1006,73 @@ pub fn to_pointer(v: &Value) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Skipping the rules that cannot report for an object's kind changes
+    /// nothing: every fixture object, relabelled with each kind the example
+    /// policies name and one they do not, gives the same violations and
+    /// errors as evaluating every rule, one by one.
+    #[test]
+    fn kind_plans_change_no_result() {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/policies");
+        let set = crate::load(
+            &[root.join("rego")],
+            &[root.join("data")],
+            &crate::LoadOptions::default(),
+        )
+        .unwrap();
+        let rego = set.rego.as_ref().unwrap();
+        assert!(rego.plans.plans.len() > 3, "the examples guard on kinds");
+        assert!(
+            rego.plans
+                .plans
+                .iter()
+                .all(|p| p.rules.is_empty() || p.gather.is_some())
+        );
+        let every = Plan {
+            rules: (0..rego.rules.len()).collect(),
+            gather: None,
+        };
+        let text = include_str!("../../tests/fixtures/rego_objects.yaml");
+        let file = Arc::new(palisade_k8s::object::SourceFile::new("objects.yaml", text));
+        let mut objects = Vec::new();
+        let limits = palisade_k8s::yaml::Limits::default();
+        let errors = palisade_k8s::yaml::parse_stream(text, &limits, 0, |doc| {
+            if let Some(root) = doc.root {
+                let extracted = palisade_k8s::object::Object::extract(root, &file, doc.index);
+                objects.extend(extracted.objects.iter().map(|o| o.root.to_json()));
+            }
+        });
+        assert!(errors.is_empty(), "{errors:?}");
+        let named = |values: &BTreeSet<String>| {
+            let mut values: Vec<String> = values.iter().cloned().collect();
+            values.push("unrelated".into());
+            values
+        };
+        let kinds = named(&rego.plans.kinds);
+        let api_versions = named(&rego.plans.api_versions);
+        assert!(
+            kinds.len() > 5 && api_versions.len() > 3,
+            "{kinds:?} {api_versions:?}"
+        );
+        let (mut compared, mut violations) = (0, 0);
+        for object in &objects {
+            for kind in &kinds {
+                for api_version in &api_versions {
+                    let mut input = object.clone();
+                    input["kind"] = Value::from(kind.as_str());
+                    input["apiVersion"] = Value::from(api_version.as_str());
+                    let planned = rego.evaluate(&input);
+                    assert_eq!(planned, rego.evaluate_plan(&input, &every), "{input}");
+                    compared += 1;
+                    violations += planned.0.len();
+                }
+            }
+        }
+        assert!(
+            objects.len() >= 13 && compared > 100 && violations > 100,
+            "{compared} {violations}"
+        );
+    }
 
     #[test]
     fn names_conftest_rules() {

@@ -17,7 +17,7 @@ pub mod url;
 
 use std::borrow::Cow;
 use std::collections::{BTreeMap, HashMap};
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 use cel::objects::{Key, Map};
 use cel::{Context, Env, Program, Value as CelValue};
@@ -54,6 +54,10 @@ struct Binding {
     policy: usize,
     /// The strongest of the binding's actions.
     action: Action,
+    /// Indexes of the params of the policy's `paramKind` that `paramRef`
+    /// names or selects, whatever the object's namespace; found on first
+    /// use, as params are added after the bindings are linked.
+    candidates: OnceLock<Vec<usize>>,
 }
 
 /// Options of the offline evaluation.
@@ -79,6 +83,18 @@ impl Default for VapOptions {
     }
 }
 
+/// A param object from the inputs, with what selecting it reads (each is
+/// tested against every object a binding with a `paramRef` matches).
+#[derive(Debug)]
+struct Param {
+    object: Value,
+    api_version: String,
+    kind: String,
+    namespace: Option<String>,
+    name: Option<String>,
+    labels: Labels,
+}
+
 /// Policies and bindings, compiled, with the objects they refer to
 /// (Namespaces for selectors, params).
 #[derive(Debug, Default)]
@@ -87,7 +103,9 @@ pub struct VapSet {
     bindings: Vec<Binding>,
     pending_bindings: Vec<BindingSpec>,
     namespaces: HashMap<String, Value>,
-    params: Vec<Value>,
+    /// Each Namespace's labels, with the name label the API server sets.
+    namespace_labels: HashMap<String, Labels>,
+    params: Vec<Param>,
     warnings: Vec<String>,
     options: VapOptions,
 }
@@ -161,6 +179,7 @@ impl VapSet {
                         spec,
                         policy,
                         action,
+                        candidates: OnceLock::new(),
                     });
                 }
                 None => self.warnings.push(format!(
@@ -219,6 +238,9 @@ impl VapSet {
             && obj.pointer("/apiVersion").and_then(Value::as_str) == Some("v1")
             && let Some(name) = obj.pointer("/metadata/name").and_then(Value::as_str)
         {
+            let mut labels = model::json_labels(&obj);
+            labels.insert("kubernetes.io/metadata.name".into(), name.to_string());
+            self.namespace_labels.insert(name.to_string(), labels);
             self.namespaces.insert(name.to_string(), obj.clone());
         }
         let wanted = self
@@ -226,7 +248,27 @@ impl VapSet {
             .iter()
             .any(|p| p.spec.param_kind.as_ref().is_some_and(|(_, k)| k == kind));
         if wanted {
-            self.params.push(obj);
+            for b in &mut self.bindings {
+                b.candidates = OnceLock::new();
+            }
+            self.params.push(Param {
+                api_version: obj
+                    .get("apiVersion")
+                    .and_then(Value::as_str)
+                    .unwrap_or_default()
+                    .to_string(),
+                kind: kind.to_string(),
+                namespace: obj
+                    .pointer("/metadata/namespace")
+                    .and_then(Value::as_str)
+                    .map(str::to_string),
+                name: obj
+                    .pointer("/metadata/name")
+                    .and_then(Value::as_str)
+                    .map(str::to_string),
+                labels: model::json_labels(&obj),
+                object: obj,
+            });
         }
     }
 
@@ -379,16 +421,14 @@ impl VapSet {
         match &facts.namespace {
             // Cluster-scoped objects are not selected by namespace.
             None => true,
-            Some(ns) => {
-                let labels = match self.namespaces.get(ns) {
-                    Some(obj) => model::json_labels(obj),
-                    None => Labels::new(),
-                };
-                let mut labels = labels;
+            Some(ns) => match self.namespace_labels.get(ns) {
+                Some(labels) => m.namespace_selector.matches(labels),
                 // Set on every namespace by the API server.
-                labels.insert("kubernetes.io/metadata.name".into(), ns.clone());
-                m.namespace_selector.matches(&labels)
-            }
+                None => m.namespace_selector.matches(&Labels::from([(
+                    "kubernetes.io/metadata.name".to_string(),
+                    ns.clone(),
+                )])),
+            },
         }
     }
 
@@ -417,16 +457,22 @@ impl VapSet {
                     );
                     return;
                 };
-                let found: Vec<Option<&Value>> = self
-                    .params
+                let candidates = b.candidates.get_or_init(|| {
+                    (0..self.params.len())
+                        .filter(|&i| {
+                            self.params.get(i).is_some_and(|v| {
+                                v.kind == *kind
+                                    && v.api_version == *api_version
+                                    && param_selected(v, param_ref)
+                            })
+                        })
+                        .collect()
+                });
+                let found: Vec<Option<&Value>> = candidates
                     .iter()
-                    .filter(|v| {
-                        v.get("kind").and_then(Value::as_str) == Some(kind.as_str())
-                            && v.get("apiVersion").and_then(Value::as_str)
-                                == Some(api_version.as_str())
-                    })
-                    .filter(|v| param_selected(v, param_ref, facts))
-                    .map(Some)
+                    .filter_map(|&i| self.params.get(i))
+                    .filter(|v| param_in_namespace(v, param_ref, facts))
+                    .map(|v| Some(&v.object))
                     .collect();
                 if found.is_empty() {
                     if param_ref.deny_when_missing {
@@ -900,23 +946,26 @@ fn rule_matches(r: &ResourceRule, f: &Facts) -> bool {
         }
 }
 
-fn param_selected(param: &Value, r: &model::ParamRef, facts: &Facts) -> bool {
-    let param_ns = param.pointer("/metadata/namespace").and_then(Value::as_str);
+/// Whether `paramRef` names or selects the param (its namespace aside).
+fn param_selected(param: &Param, r: &model::ParamRef) -> bool {
+    if let Some(name) = &r.name {
+        return param.name.as_deref() == Some(name.as_str());
+    }
+    r.selector
+        .as_ref()
+        .is_some_and(|s| s.matches(&param.labels))
+}
+
+/// Whether the param is in the namespace `paramRef` asks for: its own, or
+/// else the object's (a cluster-scoped param when neither has one).
+fn param_in_namespace(param: &Param, r: &model::ParamRef, facts: &Facts) -> bool {
+    let param_ns = param.namespace.as_deref();
     let wanted_ns = r.namespace.as_deref().or(if param_ns.is_some() {
         facts.namespace.as_deref()
     } else {
         None
     });
-    if param_ns != wanted_ns && !(param_ns.is_none() && r.namespace.is_none()) {
-        return false;
-    }
-    if let Some(name) = &r.name {
-        return param.pointer("/metadata/name").and_then(Value::as_str) == Some(name.as_str());
-    }
-    match &r.selector {
-        Some(s) => s.matches(&model::json_labels(param)),
-        None => false,
-    }
+    param_ns == wanted_ns || (param_ns.is_none() && r.namespace.is_none())
 }
 
 /// The admission request an object comes with (see
