@@ -104,7 +104,7 @@ impl ObjectAnalyzer for PolicyAnalyzer {
                 obj.name.as_deref().unwrap_or("<unnamed>")
             ));
         }
-        if !self.set.may_apply(&obj.api_version, &obj.kind) {
+        if !self.set.may_apply(obj) {
             return;
         }
         let json = obj.root.to_json();

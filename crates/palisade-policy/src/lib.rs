@@ -87,14 +87,12 @@ impl PolicySet {
         out
     }
 
-    /// Whether any policy may apply to an object of this `apiVersion`
-    /// (`group/version`) and kind.
-    pub fn may_apply(&self, api_version: &str, kind: &str) -> bool {
-        let group = api_version.rsplit_once('/').map_or("", |(g, _)| g);
+    /// Whether any policy may apply to the object.
+    pub fn may_apply(&self, obj: &palisade_k8s::object::Object) -> bool {
         self.rego
             .as_ref()
-            .is_some_and(|r| r.may_apply(api_version, kind))
-            || self.vap.may_match_kind(group, kind)
+            .is_some_and(|r| r.may_apply(&obj.api_version, &obj.kind))
+            || self.vap.may_match_kind(obj.group(), &obj.kind)
     }
 
     /// Metadata of every rule the set may report.

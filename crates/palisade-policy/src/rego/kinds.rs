@@ -33,7 +33,7 @@ use super::ast::span_text as text;
 /// The values of one field (`kind` or `apiVersion`) for which a rule can
 /// have a value.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) enum Kinds {
+pub(crate) enum Values {
     Any,
     Only(BTreeSet<String>),
 }
@@ -43,31 +43,31 @@ pub(crate) enum Kinds {
 /// (never less).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct Scope {
-    pub(crate) kind: Kinds,
-    pub(crate) api_version: Kinds,
+    pub(crate) kind: Values,
+    pub(crate) api_version: Values,
 }
 
 impl Scope {
     pub(crate) const ANY: Scope = Scope {
-        kind: Kinds::Any,
-        api_version: Kinds::Any,
+        kind: Values::Any,
+        api_version: Values::Any,
     };
 
     fn none() -> Scope {
         Scope {
-            kind: Kinds::Only(BTreeSet::new()),
-            api_version: Kinds::Only(BTreeSet::new()),
+            kind: Values::Only(BTreeSet::new()),
+            api_version: Values::Only(BTreeSet::new()),
         }
     }
 
-    fn of(field: Field, values: Kinds) -> Scope {
+    fn of(field: Field, values: Values) -> Scope {
         match field {
             Field::Kind => Scope {
                 kind: values,
-                api_version: Kinds::Any,
+                api_version: Values::Any,
             },
             Field::ApiVersion => Scope {
-                kind: Kinds::Any,
+                kind: Values::Any,
                 api_version: values,
             },
         }
@@ -95,34 +95,36 @@ enum Field {
     ApiVersion,
 }
 
-impl Kinds {
+impl Values {
     pub(crate) fn admits(&self, value: &str) -> bool {
         match self {
-            Kinds::Any => true,
-            Kinds::Only(set) => set.contains(value),
+            Values::Any => true,
+            Values::Only(set) => set.contains(value),
         }
     }
 
-    fn union(self, other: Kinds) -> Kinds {
+    fn union(self, other: Values) -> Values {
         match (self, other) {
-            (Kinds::Only(mut a), Kinds::Only(b)) => {
+            (Values::Only(mut a), Values::Only(b)) => {
                 a.extend(b);
-                Kinds::Only(a)
+                Values::Only(a)
             }
-            _ => Kinds::Any,
+            _ => Values::Any,
         }
     }
 
     /// Both constraints hold (`Any` is no constraint).
-    fn and(self, other: Kinds) -> Kinds {
+    fn and(self, other: Values) -> Values {
         match (self, other) {
-            (Kinds::Only(a), Kinds::Only(b)) => Kinds::Only(a.intersection(&b).cloned().collect()),
-            (Kinds::Any, k) | (k, Kinds::Any) => k,
+            (Values::Only(a), Values::Only(b)) => {
+                Values::Only(a.intersection(&b).cloned().collect())
+            }
+            (Values::Any, k) | (k, Values::Any) => k,
         }
     }
 
-    fn one(value: &str) -> Kinds {
-        Kinds::Only(BTreeSet::from([value.to_string()]))
+    fn one(value: &str) -> Values {
+        Values::Only(BTreeSet::from([value.to_string()]))
     }
 }
 
@@ -415,7 +417,7 @@ impl<'a> Index<'a> {
                 if op == "Eq"
                     && let Some((field, value)) = self.field_equals(module, locals, lhs, rhs)
                 {
-                    return Scope::of(field, Kinds::one(&value));
+                    return Scope::of(field, Values::one(&value));
                 }
                 let rhs = self.operand(module, locals, rhs, Usage::Defined);
                 if variant == "AssignExpr" && op == "ColEq" {
@@ -430,7 +432,7 @@ impl<'a> Index<'a> {
                     && let Some(f) = self.field_of(module, locals, value)
                     && let Some(set) = self.string_set(module, locals, collection)
                 {
-                    return Scope::of(f, Kinds::Only(set));
+                    return Scope::of(f, Values::Only(set));
                 }
                 self.operand(module, locals, collection, Usage::Index)
                     .and(self.operand(module, locals, value, Usage::Defined))
@@ -477,7 +479,7 @@ impl<'a> Index<'a> {
                     .and_then(|i| self.field_of(module, locals, i))
                 && let Some(keys) = self.object_keys(module, locals, refr)
             {
-                out = out.and(Scope::of(f, Kinds::Only(keys)));
+                out = out.and(Scope::of(f, Values::Only(keys)));
             }
             e = refr;
         }
@@ -849,15 +851,15 @@ mod tests {
 
     fn only(kinds: &[&str]) -> Scope {
         Scope {
-            kind: Kinds::Only(kinds.iter().map(|k| k.to_string()).collect()),
-            api_version: Kinds::Any,
+            kind: Values::Only(kinds.iter().map(|k| k.to_string()).collect()),
+            api_version: Values::Any,
         }
     }
 
     fn api_only(api_versions: &[&str]) -> Scope {
         Scope {
-            kind: Kinds::Any,
-            api_version: Kinds::Only(api_versions.iter().map(|k| k.to_string()).collect()),
+            kind: Values::Any,
+            api_version: Values::Only(api_versions.iter().map(|k| k.to_string()).collect()),
         }
     }
 
@@ -956,8 +958,8 @@ is_service if kind == "Service"
             (
                 r#"deny contains 1 if { input.apiVersion == "extensions/v1beta1"; input.kind == "Ingress" }"#.to_string(),
                 Scope {
-                    kind: Kinds::one("Ingress"),
-                    api_version: Kinds::one("extensions/v1beta1"),
+                    kind: Values::one("Ingress"),
+                    api_version: Values::one("extensions/v1beta1"),
                 },
             ),
             // Bodies add up field by field.

@@ -126,23 +126,24 @@ pub struct RegoSet {
 #[derive(Debug, Clone, Default)]
 struct Plans {
     plans: Vec<Plan>,
-    /// The values some rule names.
-    api_versions: BTreeSet<String>,
-    kinds: BTreeSet<String>,
-    /// By `(apiVersion, kind)`, each `None` for a value no rule names.
-    by_object: HashMap<(Option<String>, Option<String>), usize>,
+    /// The values some rule names, numbered; a value no rule names has
+    /// the number after the last.
+    api_versions: BTreeMap<String, usize>,
+    kinds: BTreeMap<String, usize>,
+    /// The plan of each `(apiVersion, kind)` pair of numbers, row by row.
+    by_object: Vec<usize>,
 }
 
 impl Plans {
     fn of(&self, api_version: Option<&str>, kind: Option<&str>) -> Option<&Plan> {
-        let named = |v: Option<&str>, values: &BTreeSet<String>| {
-            v.filter(|v| values.contains(*v)).map(str::to_string)
+        let number = |v: Option<&str>, values: &BTreeMap<String, usize>| {
+            v.and_then(|v| values.get(v))
+                .copied()
+                .unwrap_or(values.len())
         };
-        let key = (
-            named(api_version, &self.api_versions),
-            named(kind, &self.kinds),
-        );
-        self.by_object.get(&key).and_then(|&i| self.plans.get(i))
+        let row = number(api_version, &self.api_versions);
+        let cell = row * (self.kinds.len() + 1) + number(kind, &self.kinds);
+        self.by_object.get(cell).and_then(|&i| self.plans.get(i))
     }
 }
 
@@ -503,28 +504,31 @@ fn add_capped_ranges(engine: &mut regorus::Engine) -> anyhow::Result<()> {
 fn plans(ast: &Value, rules: &[ConftestRule]) -> Plans {
     let paths: Vec<&str> = rules.iter().map(|r| r.path.as_str()).collect();
     let scopes = kinds::of_rules(ast, &paths);
-    let named = |pick: fn(&kinds::Scope) -> &kinds::Kinds| -> BTreeSet<String> {
-        scopes
+    let named = |pick: fn(&kinds::Scope) -> &kinds::Values| -> BTreeMap<String, usize> {
+        let values: BTreeSet<&String> = scopes
             .iter()
             .flat_map(|s| match pick(s) {
-                kinds::Kinds::Only(set) => set.iter().cloned().collect(),
-                kinds::Kinds::Any => Vec::new(),
+                kinds::Values::Only(set) => set.iter().collect(),
+                kinds::Values::Any => Vec::new(),
             })
-            .collect()
+            .collect();
+        values.into_iter().cloned().zip(0..).collect()
     };
     let mut out = Plans {
         api_versions: named(|s| &s.api_version),
         kinds: named(|s| &s.kind),
         ..Plans::default()
     };
-    let or_other = |values: &BTreeSet<String>| -> Vec<Option<String>> {
-        values.iter().cloned().map(Some).chain([None]).collect()
+    // In number order (values are numbered in key order), then `None` for
+    // the values no rule names.
+    let or_other = |values: &BTreeMap<String, usize>| -> Vec<Option<String>> {
+        values.keys().cloned().map(Some).chain([None]).collect()
     };
     // `None` stands for every value no rule names: only rules that admit
     // any value run there.
-    let admits = |k: &kinds::Kinds, v: &Option<String>| match v {
+    let admits = |k: &kinds::Values, v: &Option<String>| match v {
         Some(v) => k.admits(v),
-        None => *k == kinds::Kinds::Any,
+        None => *k == kinds::Values::Any,
     };
     for api_version in or_other(&out.api_versions) {
         for kind in or_other(&out.kinds) {
@@ -545,7 +549,7 @@ fn plans(ast: &Value, rules: &[ConftestRule]) -> Plans {
                     out.plans.len() - 1
                 }
             };
-            out.by_object.insert((api_version.clone(), kind), plan);
+            out.by_object.push(plan);
         }
     }
     out
@@ -1048,8 +1052,8 @@ mod tests {
             values.push("unrelated".into());
             values
         };
-        let kinds = named(&rego.plans.kinds);
-        let api_versions = named(&rego.plans.api_versions);
+        let kinds = named(&rego.plans.kinds.keys().cloned().collect());
+        let api_versions = named(&rego.plans.api_versions.keys().cloned().collect());
         assert!(
             kinds.len() > 5 && api_versions.len() > 3,
             "{kinds:?} {api_versions:?}"
