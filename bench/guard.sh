@@ -3,15 +3,23 @@
 # on a guarded overlay, and to each plain open of an image file, against
 # the same overlay unguarded, in the same run.
 #
-# Each round runs COUNT execs (default 10,000) and OPENS opens (default
-# 100,000) unguarded, with a control responder that answers every exec
-# event "allow" at once (examples/allow_all.rs: the kernel's own cost of
-# a permission event, the floor for any guard), with the guard (enforce
-# mode, exec marks only), and with the guard and the interpreter option
-# (exec + open marks); the order rotates between rounds. Reported: per condition, the median over
-# ROUNDS rounds (default 5) of each round's median and p99, and the added
-# latency (guarded minus unguarded, per round, then the median of those).
-# Writes bench/out/guard.jsonl and the table in docs/benchmarks.md.
+# Two twin overlays are mounted from the same image directory, each with
+# its own tmpfs upper layer: `merged`, which a condition may guard, and
+# `twin`, which is never guarded. Every measurement alternates calls on the
+# two (A B, B A, …; examples/exec_latency.rs), so both see the same
+# moments of this noisy shared machine, and the added latency is the
+# guarded mount's median minus the twin's, from the same interleaved run.
+#
+# Each round runs COUNT exec pairs (default 10,000) and OPENS open pairs
+# (default 100,000) under each condition: nothing on either mount (the
+# method's own error: should be ~0), a control responder that answers every
+# exec event "allow" at once (examples/allow_all.rs: the kernel's own cost
+# of a permission event, the floor for any guard), the guard (enforce mode,
+# exec marks only), and the guard with the interpreter option (exec + open
+# marks); the order rotates between rounds. Reported: per condition, the
+# median over ROUNDS rounds (default 5) of each round's figures and of its
+# added latency. Writes bench/out/guard.jsonl and the table in
+# docs/benchmarks.md.
 #
 # usage: sudo bench/guard.sh          (root: it mounts a tmpfs and an overlay)
 set -euo pipefail
@@ -33,20 +41,27 @@ tmp=$(mktemp -d /tmp/palisade-guard-bench.XXXXXX)
 guard_pid=
 cleanup() {
   [ -n "$guard_pid" ] && kill "$guard_pid" 2>/dev/null && wait "$guard_pid" 2>/dev/null || true
-  umount "$tmp/merged" 2>/dev/null || umount -l "$tmp/merged" 2>/dev/null || true
-  umount "$tmp/rw" 2>/dev/null || umount -l "$tmp/rw" 2>/dev/null || true
+  for m in merged twin; do
+    umount "$tmp/$m" 2>/dev/null || umount -l "$tmp/$m" 2>/dev/null || true
+    umount "$tmp/rw-$m" 2>/dev/null || umount -l "$tmp/rw-$m" 2>/dev/null || true
+  done
   rm -rf "$tmp"
 }
 trap cleanup EXIT
 
-mkdir -p "$tmp/lower/bin" "$tmp/lower/etc" "$tmp/rw" "$tmp/merged"
+mkdir -p "$tmp/lower/bin" "$tmp/lower/etc"
 cp "$(type -P true)" "$tmp/lower/bin/true"
 head -c 4096 /dev/urandom > "$tmp/lower/etc/data"
-mount -t tmpfs tmpfs "$tmp/rw"
-mkdir "$tmp/rw/upper" "$tmp/rw/work"
-mount -t overlay overlay -o "lowerdir=$tmp/lower,upperdir=$tmp/rw/upper,workdir=$tmp/rw/work" "$tmp/merged"
+for m in merged twin; do
+  mkdir -p "$tmp/rw-$m" "$tmp/$m"
+  mount -t tmpfs tmpfs "$tmp/rw-$m"
+  mkdir "$tmp/rw-$m/upper" "$tmp/rw-$m/work"
+  mount -t overlay overlay -o "lowerdir=$tmp/lower,upperdir=$tmp/rw-$m/upper,workdir=$tmp/rw-$m/work" "$tmp/$m"
+done
 exe=$tmp/merged/bin/true
 file=$tmp/merged/etc/data
+twin_exe=$tmp/twin/bin/true
+twin_file=$tmp/twin/etc/data
 
 start_guard() { # $@: extra guard flags
   : > "$tmp/events.jsonl"
@@ -69,11 +84,11 @@ results=$out/guard.jsonl
 : > "$results"
 measure() { # condition round
   local c=$1 r=$2
-  printf '{"condition":"%s","round":%d,"kind":"exec",%s\n' "$c" "$r" "$("$lat" exec "$exe" "$count" | cut -c2-)" >> "$results"
-  printf '{"condition":"%s","round":%d,"kind":"open",%s\n' "$c" "$r" "$("$lat" open "$file" "$opens" | cut -c2-)" >> "$results"
+  printf '{"condition":"%s","round":%d,"kind":"exec",%s\n' "$c" "$r" "$("$lat" exec "$exe" "$count" "$twin_exe" | cut -c2-)" >> "$results"
+  printf '{"condition":"%s","round":%d,"kind":"open",%s\n' "$c" "$r" "$("$lat" open "$file" "$opens" "$twin_file" | cut -c2-)" >> "$results"
 }
 # Warm-up: page cache, dentries, the binary.
-"$lat" exec "$exe" 200 > /dev/null
+"$lat" exec "$exe" 200 "$twin_exe" > /dev/null
 conditions=(unguarded control guarded guarded+interpreters)
 for r in $(seq "$rounds"); do
   for i in 0 1 2 3; do
@@ -99,34 +114,39 @@ sys.path.insert(0, sys.argv[2].rsplit("/docs/", 1)[0] + "/bench")
 from report import write
 results, doc, count, opens, rounds = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4]), int(sys.argv[5])
 rows = [json.loads(l) for l in open(results)]
-def get(cond, kind, key):
-    return {r["round"]: r[key] for r in rows if r["condition"] == cond and r["kind"] == kind}
 med = statistics.median
+def by_round(cond, kind, f):
+    return {r["round"]: f(r) for r in rows if r["condition"] == cond and r["kind"] == kind}
+def added(key):
+    return lambda r: r[key] - r["base"][key]
+labels = {
+    "unguarded": "nothing on either mount (the method's own error)",
+    "control": "control: a responder that allows at once (`examples/allow_all.rs`)",
+    "guarded": "guard (exec marks)",
+    "guarded+interpreters": "guard + `interpreters: true` (exec and open marks)",
+}
 lines = [
-    f"`sudo bench/guard.sh` — {count:,} execs of an image binary (`/bin/true`, dynamically linked, its libraries outside the overlay) and {opens:,} opens of an image file per condition and round, {rounds} rounds, conditions in rotating order; medians over rounds.",
+    f"`sudo bench/guard.sh` — per condition and round, {count:,} execs of an image binary (`/bin/true`, dynamically linked, its libraries outside the overlay) and {opens:,} opens of an image file on the measured overlay, each alternating with the same call on an unguarded twin overlay of the same image (A B, B A, …), so both see the same moments of the shared machine; {rounds} rounds, conditions in rotating order; medians over rounds.",
     "",
-    "| operation | condition | median | p99 | added per call: median | added: p99 |",
+    "| operation | condition | measured overlay: median | twin: median | added per call: median (range over rounds) | added: p99 |",
     "|---|---|---|---|---|---|",
 ]
 for kind in ("exec", "open"):
-    base_m, base_p = get("unguarded", kind, "median_us"), get("unguarded", kind, "p99_us")
-    for cond in ("unguarded", "control", "guarded", "guarded+interpreters"):
-        m, p = get(cond, kind, "median_us"), get(cond, kind, "p99_us")
+    for cond in labels:
+        m = by_round(cond, kind, lambda r: r["median_us"])
         if not m:
             continue
-        if cond == "unguarded":
-            added_m = added_p = "–"
-        else:
-            added_m = f"**{med([m[r] - base_m[r] for r in m]):+.1f} µs**"
-            added_p = f"{med([p[r] - base_p[r] for r in p]):+.1f} µs"
-        label = {"unguarded": "no guard", "control": "control: a responder that allows at once (`examples/allow_all.rs`)", "guarded": "guard (exec marks)", "guarded+interpreters": "guard + `interpreters: true` (exec and open marks)"}[cond]
-        lines.append(f"| {kind} | {label} | {med(m.values()):.1f} µs | {med(p.values()):.1f} µs | {added_m} | {added_p} |")
-gm, cm = get("guarded", "exec", "median_us"), get("control", "exec", "median_us")
-if gm and cm:
-    above = med([gm[r] - cm[r] for r in gm if r in cm])
-    base = get("unguarded", "exec", "median_us")
-    floor = med([cm[r] - base[r] for r in cm])
-    lines += ["", f"The control alone adds **{floor:+.1f} µs** per exec (median over rounds): the kernel's cost of asking user space, which no guard can go below. The guard adds **{above:+.1f} µs** above the control."]
+        b = by_round(cond, kind, lambda r: r["base"]["median_us"])
+        a = by_round(cond, kind, added("median_us"))
+        ap = by_round(cond, kind, added("p99_us"))
+        lines.append(
+            f"| {kind} | {labels[cond]} | {med(m.values()):.1f} µs | {med(b.values()):.1f} µs "
+            f"| **{med(a.values()):+.1f} µs** ({min(a.values()):+.1f} to {max(a.values()):+.1f}) | {med(ap.values()):+.1f} µs |"
+        )
+ga, ca = by_round("guarded", "exec", added("median_us")), by_round("control", "exec", added("median_us"))
+if ga and ca:
+    above = med([ga[r] - ca[r] for r in ga if r in ca])
+    lines += ["", f"The control alone adds **{med(ca.values()):+.1f} µs** per exec (median over rounds): the kernel's cost of asking user space, which no guard can go below. The guard adds **{med(ga.values()):+.1f} µs** per exec, **{above:+.1f} µs** above the control."]
 lines += [
     "",
     "The guard's own time per permission event (from taking it up to writing the answer, from its summary counters; the rest of the added latency is the kernel's hand-off and the scheduler):",
@@ -135,8 +155,10 @@ lines += [
     "|---|---|---|---|",
 ]
 for cond in ("guarded", "guarded+interpreters"):
-    m, p, n = get(cond, "decision", "median_us"), get(cond, "decision", "p99_us"), get(cond, "decision", "count")
+    m = by_round(cond, "decision", lambda r: r["median_us"])
     if m:
+        p = by_round(cond, "decision", lambda r: r["p99_us"])
+        n = by_round(cond, "decision", lambda r: r["count"])
         label = {"guarded": "guard (exec marks)", "guarded+interpreters": "guard + `interpreters: true`"}[cond]
         lines.append(f"| {label} | {int(med(n.values())):,} | {med(m.values()):.1f} µs | {med(p.values()):.1f} µs |")
 load = open("/proc/loadavg").read().split()[:3]

@@ -396,7 +396,7 @@ impl Guard {
         let view: MountView = self.resolver.resolve(fd, &facts, pid, &mut self.path_buf)?;
         let guarded = self
             .overlays
-            .get(&view.dev)
+            .get_mut(&view.dev)
             .ok_or(DecideError::UnknownOverlay(view.dev))?;
         let rel = self.path_buf.get(1..).unwrap_or_default();
         let lookup_error = |source| DecideError::Lookup {

@@ -9,6 +9,7 @@
 
 #![deny(clippy::indexing_slicing)]
 
+use std::collections::HashMap;
 use std::io;
 use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
 use std::path::{Path, PathBuf};
@@ -44,12 +45,21 @@ impl Origin {
     }
 }
 
+/// Paths whose presence in the lower layers is remembered. Beyond it the
+/// memory starts over: a bound, not an eviction policy.
+pub const MAX_LOWER_CACHE: usize = 4096;
+
 /// Open descriptors of an overlay's layer directories.
 #[derive(Debug)]
 pub struct LayerDirs {
     pub upper: OwnedFd,
     pub lower: Vec<OwnedFd>,
     pub upper_path: PathBuf,
+    /// Whether a path is in some lower layer, by path. Lower layers do not
+    /// change while the overlay is mounted (overlayfs forbids it), so an
+    /// answer stays true; it spares the one lookup per lower layer that an
+    /// image file from a deep layer would otherwise cost on every exec.
+    lower_cache: HashMap<Box<[u8]>, bool>,
 }
 
 /// Whether a path exists in one layer.
@@ -80,6 +90,7 @@ impl LayerDirs {
             upper,
             lower,
             upper_path: upper_path.clone(),
+            lower_cache: HashMap::new(),
         }))
     }
 
@@ -88,7 +99,7 @@ impl LayerDirs {
     /// upper layer (for open events, where speed matters and a lower-only
     /// file is allowed anyway); drift is then reported as `New` until a
     /// full check labels it.
-    pub fn classify(&self, rel: &[u8], full: bool) -> io::Result<Origin> {
+    pub fn classify(&mut self, rel: &[u8], full: bool) -> io::Result<Origin> {
         let in_upper = lookup(self.upper.as_fd(), rel)?;
         if in_upper == Presence::Absent {
             if !full {
@@ -110,13 +121,22 @@ impl LayerDirs {
         }
     }
 
-    fn in_lower(&self, rel: &[u8]) -> io::Result<bool> {
+    fn in_lower(&mut self, rel: &[u8]) -> io::Result<bool> {
+        if let Some(&known) = self.lower_cache.get(rel) {
+            return Ok(known);
+        }
+        let mut found = false;
         for dir in &self.lower {
             if lookup(dir.as_fd(), rel)? == Presence::Present {
-                return Ok(true);
+                found = true;
+                break;
             }
         }
-        Ok(false)
+        if self.lower_cache.len() >= MAX_LOWER_CACHE {
+            self.lower_cache.clear();
+        }
+        self.lower_cache.insert(rel.into(), found);
+        Ok(found)
     }
 }
 
@@ -188,7 +208,7 @@ mod tests {
     #[test]
     fn classifies_by_layer() {
         let tmp = tempfile::tempdir().unwrap();
-        let dirs = LayerDirs::open(&layers(tmp.path()), None).unwrap().unwrap();
+        let mut dirs = LayerDirs::open(&layers(tmp.path()), None).unwrap().unwrap();
         assert_eq!(dirs.classify(b"bin/image", true).unwrap(), Origin::Image);
         assert_eq!(dirs.classify(b"bin/new", true).unwrap(), Origin::New);
         assert_eq!(
@@ -207,7 +227,7 @@ mod tests {
     #[test]
     fn never_follows_symlinks_out_of_a_layer() {
         let tmp = tempfile::tempdir().unwrap();
-        let dirs = LayerDirs::open(&layers(tmp.path()), None).unwrap().unwrap();
+        let mut dirs = LayerDirs::open(&layers(tmp.path()), None).unwrap().unwrap();
         assert_eq!(
             lookup(dirs.upper.as_fd(), b"escape/outside").unwrap(),
             Presence::Redirected
@@ -234,6 +254,28 @@ mod tests {
         };
         let err = LayerDirs::open(&missing, None).unwrap_err();
         assert!(err.to_string().contains("upper layer"), "{err}");
+    }
+
+    #[test]
+    fn remembers_lower_layer_lookups_within_a_bound() {
+        let tmp = tempfile::tempdir().unwrap();
+        let mut dirs = LayerDirs::open(&layers(tmp.path()), None).unwrap().unwrap();
+        assert_eq!(dirs.classify(b"bin/image", true).unwrap(), Origin::Image);
+        // Answered from memory: the lower layers are not consulted again
+        // (they cannot change under a mounted overlay).
+        fs::remove_file(tmp.path().join("l2/bin/image")).unwrap();
+        assert_eq!(dirs.classify(b"bin/image", true).unwrap(), Origin::Image);
+        // The upper layer always is: a file written there is drift at once.
+        fs::write(tmp.path().join("upper/bin/image"), b"z").unwrap();
+        assert_eq!(dirs.classify(b"bin/image", true).unwrap(), Origin::Modified);
+        for i in 0..MAX_LOWER_CACHE + 10 {
+            let rel = format!("bin/missing-{i}");
+            assert_eq!(
+                dirs.classify(rel.as_bytes(), true).unwrap(),
+                Origin::Unknown
+            );
+            assert!(dirs.lower_cache.len() <= MAX_LOWER_CACHE);
+        }
     }
 
     #[test]
