@@ -3,8 +3,11 @@
 # (../shared/corpus/k8s) scanned with the built-in rules alone, with the
 # built-ins plus the example policies (20 Rego files with 21 rules, 11
 # ValidatingAdmissionPolicies; the corpus brings two more real VAPs), and
-# with the policies alone; Trivy's `config` scan as the anchor. Median of
-# $RUNS runs (default 5) after a warm-up run; peak RSS. One extra run with
+# with the policies alone; Trivy's `config` scan as the anchor. The three
+# palisade scans interleave (round by round, rotating order, so that drift
+# on the shared machine hits each alike): median of $RUNS rounds (default
+# 15) after a warm-up run, the median of the per-round ratios, and peak
+# RSS. One extra run with
 # PALISADE_POLICY_STATS=1 counts compilations and evaluated objects.
 # Writes bench/out/policy.jsonl and the table in docs/benchmarks.md.
 #
@@ -12,7 +15,7 @@
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 anchors=${ANCHORS_DIR:-/opt/anchors}
-runs=${RUNS:-5}
+runs=${RUNS:-15}
 corpus=${CORPUS:-$root/../shared/corpus/k8s}
 out=$root/bench/out
 mkdir -p "$out"
@@ -26,9 +29,9 @@ policies=(--policy "$ex/rego" --policy "$ex/vap" --data "$ex/data")
 measure() { python3 "$root/bench/measure.py" "$@" | tee -a "$results" >&2; }
 
 common=(scan "$corpus" --quiet --no-progress --fail-on none --skip-invalid --format json)
-measure "$runs" builtins -- "$pal" "${common[@]}" --scanners config,rbac
-measure "$runs" builtins+policies -- "$pal" "${common[@]}" --scanners config,rbac,policy "${policies[@]}"
-measure "$runs" policies -- "$pal" "${common[@]}" --scanners policy "${policies[@]}"
+measure "$runs" builtins -- "$pal" "${common[@]}" --scanners config,rbac \
+  --- builtins+policies -- "$pal" "${common[@]}" --scanners config,rbac,policy "${policies[@]}" \
+  --- policies -- "$pal" "${common[@]}" --scanners policy "${policies[@]}"
 if [ "${SKIP_TRIVY:-0}" != 1 ] && [ -x "$anchors/trivy" ]; then
   measure "${TRIVY_RUNS:-3}" trivy -- "$anchors/trivy" config --quiet --skip-check-update --format json "$corpus"
 fi

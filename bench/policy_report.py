@@ -8,6 +8,7 @@ import json
 import os
 import platform
 import re
+import statistics
 import sys
 
 
@@ -20,7 +21,8 @@ def main():
     extra = both["median_s"] - base["median_s"]
     lines = [
         f"`bench/policy.sh` on `../shared/corpus/k8s` ({objects} objects), {os.cpu_count()} cores, "
-        f"{platform.machine()}; median of {base['runs']} runs after a warm-up, peak RSS.",
+        f"{platform.machine()}; the three palisade scans interleaved round by round (rotating order), "
+        f"median of {base['runs']} rounds after a warm-up, peak RSS.",
         "",
         "| scan | median wall | peak RSS | vs built-ins alone |",
         "|---|---|---|---|",
@@ -35,6 +37,8 @@ def main():
         lines.append(f"| Trivy `config` (anchor, its built-in checks) | {t['median_s']:.3f} s | "
                      f"{t['peak_rss_bytes'] / 1e6:.0f} MB | {t['median_s'] / base['median_s']:.2f}× "
                      f"(built-ins + policies are {t['median_s'] / both['median_s']:.1f}× faster) |")
+    pairs = sorted(b / a for a, b in zip(base["walls_s"], both["walls_s"]))
+    under = sum(1 for p in pairs if p < 2)
     lines += [
         "",
         f"- Overhead of the policies: {extra * 1000:.0f} ms per scan, "
@@ -42,7 +46,9 @@ def main():
         f"({policies} policy files; the corpus adds its own 2 VAPs).",
         f"- Compilation: {stats['compilations']} per run (the Rego set once, the VAP set once), never per object or file.",
         f"- Findings: {stats['findings']} in total, {stats['policy_findings']} from policies.",
-        f"- Target: policies add less than 2× to the scan: {both['median_s'] / base['median_s']:.2f}×.",
+        f"- Per round (built-ins + policies over built-ins alone, same round): median "
+        f"{statistics.median(pairs):.2f}×, range {pairs[0]:.2f}–{pairs[-1]:.2f}×, {under} of {len(pairs)} rounds under 2×.",
+        f"- Target: policies add less than 2× to the scan: {both['median_s'] / base['median_s']:.2f}× (ratio of the medians).",
     ]
     table = "\n".join(lines)
     text = open(doc).read() if os.path.exists(doc) else "# Benchmarks\n"

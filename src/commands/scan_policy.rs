@@ -127,9 +127,10 @@ pub(crate) fn setup(
         limits,
     };
     let color = diagnostics::stderr_color();
-    // Pre-pass over the scanned inputs: VAPs and bindings, then the params
-    // and Namespaces they need. The first pass runs while the policies
-    // compile.
+    // The policy files are read first (quick); then the Rego compilation
+    // runs beside the pre-pass over the scanned inputs: VAPs and bindings,
+    // then the params and Namespaces they need.
+    let (set, sources) = palisade_policy::load::read(&policies, &data, &options);
     let with = |files: &[&Input], needles: &[String]| -> Vec<(String, String)> {
         files
             .par_iter()
@@ -142,32 +143,48 @@ pub(crate) fn setup(
             })
             .collect()
     };
-    let (loaded, (inputs, with_vaps)) = rayon::join(
-        || palisade_policy::load(&policies, &data, &options),
+    let read_ok = sources.errors.is_empty();
+    let (compiled, (mut set, discovered)) = rayon::join(
+        || sources.compile(&options.rego),
         || {
+            let mut set = set;
+            if !read_ok {
+                return (set, Ok(()));
+            }
             let (inputs, _) = source::collect(&args.targets, &WalkOptions::default());
             let files: Vec<&Input> = inputs.iter().filter(|i| **i != Input::Stdin).collect();
-            let found = with(&files, &["ValidatingAdmissionPolicy".to_string()]);
-            (inputs, found)
+            let mut errors = Vec::new();
+            for (path, text) in with(&files, &["ValidatingAdmissionPolicy".to_string()]) {
+                errors.extend(set.discover_policies(&path, &text, &limits));
+            }
+            if !errors.is_empty() {
+                return (set, Err(errors));
+            }
+            let kinds = set.link();
+            if !kinds.is_empty() {
+                let found: Vec<Vec<serde_json::Value>> = with(&files, &kinds)
+                    .par_iter()
+                    .map(|(path, text)| {
+                        palisade_policy::load::context_objects(path, text, &kinds, &limits)
+                    })
+                    .collect();
+                for objects in found {
+                    set.add_context(objects);
+                }
+            }
+            (set, Ok(()))
         },
     );
-    let mut set = match loaded {
-        Ok(set) => set,
-        Err(errors) => return fail(&errors.0, color),
-    };
-    let files: Vec<&Input> = inputs.iter().filter(|i| **i != Input::Stdin).collect();
-    let mut errors = Vec::new();
-    for (path, text) in with_vaps {
-        errors.extend(set.discover_policies(&path, &text, &limits));
+    let mut errors = sources.errors;
+    match compiled {
+        Ok(rego) => set.rego = rego,
+        Err(e) => errors.extend(e.0),
     }
-    if !errors.is_empty() {
+    if let Err(e) = palisade_policy::load::finish(errors) {
+        return fail(&e.0, color);
+    }
+    if let Err(errors) = discovered {
         return fail(&errors, color);
-    }
-    let kinds = set.link();
-    if !kinds.is_empty() {
-        for (path, text) in with(&files, &kinds) {
-            set.discover_context(&path, &text, &kinds, &limits);
-        }
     }
     if set.is_empty() && set.rego.is_none() {
         // Nothing to apply: no --policy, and no VAP bound in the inputs.

@@ -45,6 +45,60 @@ pub fn load(
     data: &[PathBuf],
     options: &LoadOptions,
 ) -> Result<PolicySet, LoadErrors> {
+    let (mut set, sources) = read(paths, data, options);
+    let mut errors = sources.errors.clone();
+    match sources.compile(&options.rego) {
+        Ok(rego) => set.rego = rego,
+        Err(LoadErrors(mut e)) => errors.append(&mut e),
+    }
+    finish(errors).map(|()| set)
+}
+
+/// Every problem found while loading, sorted, or none.
+pub fn finish(mut errors: Vec<PolicyError>) -> Result<(), LoadErrors> {
+    if errors.is_empty() {
+        return Ok(());
+    }
+    errors.sort_by(|a, b| (&a.path, a.span).cmp(&(&b.path, b.span)));
+    errors.dedup();
+    Err(LoadErrors(errors))
+}
+
+/// The Rego modules and data documents read by [`read`], to compile, and
+/// the errors met while reading the policies.
+#[derive(Debug, Default)]
+pub struct RegoSources {
+    files: Vec<PolicyFile>,
+    documents: Vec<Value>,
+    pub errors: Vec<PolicyError>,
+}
+
+impl RegoSources {
+    /// Compiles the modules with the data (`None` without modules); the
+    /// slow part of loading, which [`read`] leaves to run beside other work.
+    pub fn compile(&self, options: &RegoOptions) -> Result<Option<RegoSet>, LoadErrors> {
+        if self.files.is_empty() {
+            if !self.documents.is_empty() && self.errors.is_empty() {
+                return Err(LoadErrors(vec![PolicyError::new(
+                    "--data",
+                    None,
+                    "data documents were given but no .rego policy uses them",
+                )]));
+            }
+            return Ok(None);
+        }
+        RegoSet::load(&self.files, &self.documents, options).map(Some)
+    }
+}
+
+/// Reads the policies in `paths` and the data documents in `data`: VAPs
+/// (and the params and Namespaces beside them) into the returned set, Rego
+/// modules and data into [`RegoSources`], not yet compiled.
+pub fn read(
+    paths: &[PathBuf],
+    data: &[PathBuf],
+    options: &LoadOptions,
+) -> (PolicySet, RegoSources) {
     let walk = WalkOptions {
         extensions: vec!["rego".into(), "yaml".into(), "yml".into(), "json".into()],
         ..WalkOptions::default()
@@ -97,25 +151,12 @@ pub fn load(
             Err(mut e) => errors.append(&mut e),
         }
     }
-    if !rego_files.is_empty() {
-        match RegoSet::load(&rego_files, &documents, &options.rego) {
-            Ok(r) => set.rego = Some(r),
-            Err(LoadErrors(mut e)) => errors.append(&mut e),
-        }
-    } else if !documents.is_empty() && errors.is_empty() {
-        errors.push(PolicyError::new(
-            "--data",
-            None,
-            "data documents were given but no .rego policy uses them",
-        ));
-    }
-    if errors.is_empty() {
-        Ok(set)
-    } else {
-        errors.sort_by(|a, b| (&a.path, a.span).cmp(&(&b.path, b.span)));
-        errors.dedup();
-        Err(LoadErrors(errors))
-    }
+    let sources = RegoSources {
+        files: rego_files,
+        documents,
+        errors,
+    };
+    (set, sources)
 }
 
 /// Adds the VAPs and bindings of a policy file; returns its other objects
@@ -294,18 +335,30 @@ impl PolicySet {
     /// Records the Namespaces and params of one scanned input (the kinds
     /// [`PolicySet::link`] returned). Only texts naming a kind are parsed.
     pub fn discover_context(&mut self, path: &str, text: &str, kinds: &[String], limits: &Limits) {
-        let mut errors = Vec::new();
-        let mut found = Vec::new();
-        let names: Vec<&str> = kinds.iter().map(String::as_str).collect();
-        for_each_declared(path, text, &names, limits, &mut errors, |obj| {
-            if kinds.contains(&obj.kind) {
-                found.push(obj.root.to_json());
-            }
-        });
-        for obj in found {
+        self.add_context(context_objects(path, text, kinds, limits));
+    }
+
+    /// Records Namespaces and params found by [`context_objects`], in order.
+    pub fn add_context(&mut self, objects: Vec<Value>) {
+        for obj in objects {
             self.vap.add_context_object(obj);
         }
     }
+}
+
+/// The objects of `kinds` (from [`PolicySet::link`]) in one scanned input;
+/// only texts naming a kind are parsed. Free of the set, so that inputs
+/// can be searched in parallel and the objects added in input order.
+pub fn context_objects(path: &str, text: &str, kinds: &[String], limits: &Limits) -> Vec<Value> {
+    let mut errors = Vec::new();
+    let mut found = Vec::new();
+    let names: Vec<&str> = kinds.iter().map(String::as_str).collect();
+    for_each_declared(path, text, &names, limits, &mut errors, |obj| {
+        if kinds.contains(&obj.kind) {
+            found.push(obj.root.to_json());
+        }
+    });
+    found
 }
 
 #[cfg(test)]

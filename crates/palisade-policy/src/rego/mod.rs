@@ -16,7 +16,7 @@ pub mod testing;
 use std::borrow::Cow;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::num::NonZeroU32;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use palisade_core::{Framework, Reference, RuleMeta, Scanner, Severity};
@@ -108,9 +108,13 @@ pub struct ConftestRule {
 }
 
 /// A compiled set of Rego modules, shareable between threads.
-#[derive(Debug, Clone)]
+#[derive(Debug)]
 pub struct RegoSet {
     engine: regorus::Engine,
+    /// Copies of `engine` that evaluated an object without error, for the
+    /// next: each evaluation starts by resetting its state, and a copy per
+    /// object (then dropped) cost more than a small plan's rules.
+    spares: Mutex<Vec<regorus::Engine>>,
     rules: Vec<ConftestRule>,
     /// `data.<pkg>.exception` for packages that define one.
     exceptions: Vec<String>,
@@ -293,6 +297,7 @@ impl RegoSet {
         add_gather_modules(&mut engine, &rules, &exceptions, &mut plans.plans);
         Ok(RegoSet {
             engine,
+            spares: Mutex::new(Vec::new()),
             rules,
             exceptions,
             outlines,
@@ -349,7 +354,14 @@ impl RegoSet {
             engine.set_input(input);
             engine
         };
-        let mut engine = fresh(input.clone());
+        let spare = self.spares.lock().ok().and_then(|mut s| s.pop());
+        let mut engine = match spare {
+            Some(mut engine) => {
+                engine.set_input(input.clone());
+                engine
+            }
+            None => fresh(input.clone()),
+        };
         // One evaluation of every rule; on an error, rule by rule on a fresh
         // engine (a failed evaluation leaves partial rule values behind), so
         // the error is attributed to its rule and the others still report.
@@ -398,6 +410,15 @@ impl RegoSet {
                 violations.push(v);
             }
         }
+        // An engine whose evaluation failed may hold partial state; it is
+        // dropped rather than reused.
+        if errors.is_empty()
+            && engine.take_prints().is_ok()
+            && let Ok(mut spares) = self.spares.lock()
+            && spares.len() < MAX_SPARES
+        {
+            spares.push(engine);
+        }
         (violations, errors)
     }
 
@@ -432,6 +453,9 @@ impl RegoSet {
         &self.outlines
     }
 }
+
+/// Evaluation engines kept for reuse: one per thread that evaluates.
+const MAX_SPARES: usize = 64;
 
 /// Elements `numbers.range` may produce. The built-in materialises its
 /// array in one step, between two checks of the time limit, so a policy
@@ -1010,6 +1034,55 @@ pub fn to_pointer(v: &Value) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Engines are reused across objects only after a clean evaluation:
+    /// results do not depend on what was evaluated before, a failed
+    /// evaluation's engine is dropped, and prints do not pile up.
+    #[test]
+    fn reused_engines_carry_nothing_over() {
+        let text = r#"package main
+import rego.v1
+
+deny contains msg if {
+	print("checking", input.metadata.name)
+	input.kind == "Pod"
+	msg := sprintf("pod %s", [input.metadata.name])
+}
+
+deny_conflict := x if {
+	input.conflict
+	x := 1
+}
+
+deny_conflict := x if {
+	input.conflict
+	x := 2
+}
+"#;
+        let file = PolicyFile {
+            path: "p.rego".into(),
+            text: text.into(),
+        };
+        let set = RegoSet::load(&[file], &[], &RegoOptions::default()).unwrap();
+        let pod = |name: &str| serde_json::json!({"kind": "Pod", "metadata": {"name": name}});
+        let messages = |(v, e): (Vec<Violation>, Vec<PolicyError>)| {
+            assert!(e.is_empty(), "{e:?}");
+            v.into_iter().map(|v| v.message).collect::<Vec<_>>()
+        };
+        let spares = || set.spares.lock().unwrap().len();
+        let first = messages(set.evaluate(&pod("a")));
+        assert_eq!(first, ["pod a"]);
+        assert_eq!(spares(), 1);
+        let (_, errors) = set.evaluate(&serde_json::json!({
+            "kind": "Pod", "metadata": {"name": "c"}, "conflict": true
+        }));
+        assert!(!errors.is_empty(), "conflicting values are an error");
+        assert_eq!(spares(), 0, "the failed evaluation's engine is dropped");
+        assert_eq!(messages(set.evaluate(&pod("b"))), ["pod b"]);
+        assert_eq!(messages(set.evaluate(&pod("a"))), first);
+        let mut engine = set.spares.lock().unwrap().pop().unwrap();
+        assert!(engine.take_prints().unwrap().is_empty());
+    }
 
     /// Skipping the rules that cannot report for an object's kind changes
     /// nothing: every fixture object, relabelled with each kind the example

@@ -19,6 +19,10 @@ use std::borrow::Cow;
 use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, OnceLock};
 
+use cel::common::types::{
+    CelBool, CelDouble, CelInt, CelList, CelMap, CelMapKey, CelNull, CelString, CelUInt,
+};
+use cel::common::value::Val;
 use cel::objects::{Key, Map};
 use cel::{Context, Env, Program, Value as CelValue};
 use palisade_core::{Framework, Reference, RuleMeta, Scanner};
@@ -333,12 +337,12 @@ impl VapSet {
                 continue;
             }
             let mut size = InputSize::default();
-            let cel_object = to_cel(obj, &mut size, 0);
+            let cel_object = to_val(obj, &mut size, 0);
             let namespace_object = facts
                 .namespace
                 .as_deref()
                 .and_then(|ns| self.namespaces.get(ns))
-                .map_or(CelValue::Null, |v| to_cel(v, &mut size, 0));
+                .map_or_else(null, |v| to_val(v, &mut size, 0));
             let env = match cel_lib::env() {
                 Ok(env) => env,
                 Err(e) => {
@@ -347,13 +351,13 @@ impl VapSet {
                 }
             };
             let old_object = match (template, req.and_then(|r| r.old_object)) {
-                (None, Some(old)) => to_cel(old, &mut size, 0),
-                _ => CelValue::Null,
+                (None, Some(old)) => to_val(old, &mut size, 0),
+                _ => null(),
             };
             let mut base = Context::with_env(env);
-            base.add_variable_from_value("object", cel_object);
-            base.add_variable_from_value("oldObject", old_object);
-            base.add_variable_from_value("namespaceObject", namespace_object);
+            base.add_variable_as_val("object", cel_object);
+            base.add_variable_as_val("oldObject", old_object);
+            base.add_variable_as_val("namespaceObject", namespace_object);
             base.add_variable_from_value(
                 "request",
                 request(facts, req.filter(|_| template.is_none())),
@@ -497,9 +501,9 @@ impl VapSet {
         };
         for param in params {
             let mut param_size = size;
-            let params_value = param.map_or(CelValue::Null, |v| to_cel(v, &mut param_size, 0));
+            let params_value = param.map_or_else(null, |v| to_val(v, &mut param_size, 0));
             let mut scope = base.new_inner_scope();
-            scope.add_variable_from_value("params", params_value);
+            scope.add_variable_as_val("params", params_value);
             self.run(p, b, template, &mut scope, param_size, out);
         }
     }
@@ -1079,38 +1083,44 @@ fn pod_of_template(obj: &Value, namespace: Option<&str>) -> Option<(Value, Templ
 
 /// JSON to CEL: integers stay `int` (as the API server's JSON decoding
 /// gives them), and the sizes the cost bound needs are measured on the way.
-fn to_cel(v: &Value, size: &mut InputSize, depth: u32) -> CelValue {
+/// Strings and keys are borrowed from the JSON, not copied: an object is
+/// converted once per evaluation and most of it is never read.
+fn to_val<'v>(v: &'v Value, size: &mut InputSize, depth: u32) -> Box<dyn Val + 'v> {
     if depth > 256 {
-        return CelValue::Null;
+        return null();
     }
     match v {
-        Value::Null => CelValue::Null,
-        Value::Bool(b) => CelValue::Bool(*b),
+        Value::Null => null(),
+        Value::Bool(b) => Box::new(CelBool::from(*b)),
         Value::Number(n) => match (n.as_i64(), n.as_u64(), n.as_f64()) {
-            (Some(i), _, _) => CelValue::Int(i),
-            (None, Some(u), _) => CelValue::UInt(u),
-            (_, _, Some(f)) => CelValue::Float(f),
-            _ => CelValue::Null,
+            (Some(i), _, _) => Box::new(CelInt::from(i)),
+            (None, Some(u), _) => Box::new(CelUInt::from(u)),
+            (_, _, Some(f)) => Box::new(CelDouble::from(f)),
+            _ => null(),
         },
         Value::String(s) => {
             size.max_string = size.max_string.max(s.len() as u64);
-            CelValue::String(Arc::new(s.clone()))
+            Box::new(CelString::from(s.as_str()))
         }
         Value::Array(items) => {
             size.max_collection = size.max_collection.max(items.len() as u64);
-            CelValue::List(Arc::new(
-                items.iter().map(|i| to_cel(i, size, depth + 1)).collect(),
-            ))
+            let list: Vec<Box<dyn Val + 'v>> =
+                items.iter().map(|i| to_val(i, size, depth + 1)).collect();
+            Box::new(CelList::from(list))
         }
         Value::Object(o) => {
             size.max_collection = size.max_collection.max(o.len() as u64);
-            let map: HashMap<Key, CelValue> = o
+            let map: HashMap<CelMapKey<'v>, Box<dyn Val + 'v>> = o
                 .iter()
-                .map(|(k, v)| (Key::String(Arc::new(k.clone())), to_cel(v, size, depth + 1)))
+                .map(|(k, v)| (CelMapKey::from(k.as_str()), to_val(v, size, depth + 1)))
                 .collect();
-            CelValue::Map(Map { map: Arc::new(map) })
+            Box::new(CelMap::from(map))
         }
     }
+}
+
+fn null<'v>() -> Box<dyn Val + 'v> {
+    Box::new(CelNull)
 }
 
 /// Sizes of a value computed by a variable.
