@@ -144,7 +144,7 @@ pub(crate) fn setup(
             .collect()
     };
     let read_ok = sources.errors.is_empty();
-    let (compiled, (mut set, discovered)) = rayon::join(
+    let (compiled, (set, discovered)) = rayon::join(
         || sources.compile(&options.rego),
         || {
             let mut set = set;
@@ -175,14 +175,10 @@ pub(crate) fn setup(
             (set, Ok(()))
         },
     );
-    let mut errors = sources.errors;
-    match compiled {
-        Ok(rego) => set.rego = rego,
-        Err(e) => errors.extend(e.0),
-    }
-    if let Err(e) = palisade_policy::load::finish(errors) {
-        return fail(&e.0, color);
-    }
+    let set = match sources.into_set(set, compiled) {
+        Ok(set) => set,
+        Err(e) => return fail(&e.0, color),
+    };
     if let Err(errors) = discovered {
         return fail(&errors, color);
     }

@@ -31,20 +31,22 @@ fn main() -> ExitCode {
     let mut samples = Vec::with_capacity(count);
     let mut base_samples = Vec::with_capacity(if base.is_some() { count } else { 0 });
     for i in 0..count {
-        let order = match base {
-            Some(b) if i % 2 == 1 => [Some(b), Some(path)],
-            Some(b) => [Some(path), Some(b)],
-            None => [Some(path), None],
+        // (path, is it the base): A B on even calls, B A on odd ones.
+        let pair = base.map(|b| ((path, false), (b, true)));
+        let calls = match pair {
+            Some((a, b)) if i % 2 == 1 => vec![b, a],
+            Some((a, b)) => vec![a, b],
+            None => vec![(path, false)],
         };
-        for p in order.into_iter().flatten() {
+        for (p, is_base) in calls {
             let Some(micros) = call(kind, p) else {
                 eprintln!("{kind} of {p} failed");
                 return ExitCode::FAILURE;
             };
-            if p == path {
-                samples.push(micros);
-            } else {
+            if is_base {
                 base_samples.push(micros);
+            } else {
+                samples.push(micros);
             }
         }
     }

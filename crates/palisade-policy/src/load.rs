@@ -45,23 +45,9 @@ pub fn load(
     data: &[PathBuf],
     options: &LoadOptions,
 ) -> Result<PolicySet, LoadErrors> {
-    let (mut set, sources) = read(paths, data, options);
-    let mut errors = sources.errors.clone();
-    match sources.compile(&options.rego) {
-        Ok(rego) => set.rego = rego,
-        Err(LoadErrors(mut e)) => errors.append(&mut e),
-    }
-    finish(errors).map(|()| set)
-}
-
-/// Every problem found while loading, sorted, or none.
-pub fn finish(mut errors: Vec<PolicyError>) -> Result<(), LoadErrors> {
-    if errors.is_empty() {
-        return Ok(());
-    }
-    errors.sort_by(|a, b| (&a.path, a.span).cmp(&(&b.path, b.span)));
-    errors.dedup();
-    Err(LoadErrors(errors))
+    let (set, sources) = read(paths, data, options);
+    let compiled = sources.compile(&options.rego);
+    sources.into_set(set, compiled)
 }
 
 /// The Rego modules and data documents read by [`read`], to compile, and
@@ -88,6 +74,26 @@ impl RegoSources {
             return Ok(None);
         }
         RegoSet::load(&self.files, &self.documents, options).map(Some)
+    }
+
+    /// The loaded set: `set` from [`read`] with what [`RegoSources::compile`]
+    /// gave, or every error of reading and compiling, sorted.
+    pub fn into_set(
+        self,
+        mut set: PolicySet,
+        compiled: Result<Option<RegoSet>, LoadErrors>,
+    ) -> Result<PolicySet, LoadErrors> {
+        let mut errors = self.errors;
+        match compiled {
+            Ok(rego) => set.rego = rego,
+            Err(LoadErrors(mut e)) => errors.append(&mut e),
+        }
+        if errors.is_empty() {
+            return Ok(set);
+        }
+        errors.sort_by(|a, b| (&a.path, a.span).cmp(&(&b.path, b.span)));
+        errors.dedup();
+        Err(LoadErrors(errors))
     }
 }
 
