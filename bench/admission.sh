@@ -9,7 +9,10 @@
 # target is p99 < 2 ms at 1,000 requests/s with zero errors.
 # Writes bench/out/admission.jsonl and the table in docs/benchmarks.md.
 #
-# usage: bench/admission.sh   [RATES="500 1000 2000 4000" RUNS=3 DURATION=30 PALISADE_BIN=…]
+# REGO_ENGINE=vm runs the policies on regorus' VM (`rego-engine: vm`)
+# and writes its own table (bench/out/admission-vm*.jsonl).
+#
+# usage: bench/admission.sh   [RATES="500 1000 2000 4000" RUNS=3 DURATION=30 REGO_ENGINE=vm PALISADE_BIN=…]
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 rates=${RATES-500 1000 2000 4000}
@@ -33,6 +36,12 @@ trap cleanup EXIT
 
 "$pal" admission certs --out-dir "$tmp/certs" --san 127.0.0.1 >/dev/null
 cp "$root/bench/admission/config.yaml" "$tmp/config.yaml"
+engine=${REGO_ENGINE:-interpreter}
+suffix=
+if [ "$engine" != interpreter ]; then
+  echo "rego-engine: $engine" >> "$tmp/config.yaml"
+  suffix=-$engine
+fi
 cp -r "$root/examples/policies/rego" "$tmp/rego"
 port=${PORT:-18443}
 health=${HEALTH_PORT:-18080}
@@ -52,7 +61,7 @@ done
 # Warm-up.
 BODIES=$root/bench/admission RATE=500 CONNS=10 wrk -t2 -c10 -d5s -s "$root/bench/admission/wrk.lua" "https://127.0.0.1:$port" >/dev/null
 
-results=$out/admission.jsonl
+results=$out/admission$suffix.jsonl
 [ -n "$rates" ] && : > "$results"
 for rate in $rates; do
   conns=$(( rate / 50 )); [ "$conns" -lt 4 ] && conns=4
@@ -84,7 +93,7 @@ kill "$server"; wait "$server" 2>/dev/null || true; server=
 # time (utime + stime) over $COST_SECONDS s at 200 requests/s, divided by
 # the requests, for the benchmark's configuration, without the Rego
 # policies, and without any rule (TLS, HTTP, JSON and the pipeline alone).
-cost=$out/admission_cost.jsonl
+cost=$out/admission_cost$suffix.jsonl
 : > "$cost"
 grep -v -e '^  - rego/' -e '^policies:' "$tmp/config.yaml" > "$tmp/no-rego.yaml"
 printf 'rules:\n  disable: ["*"]\nimages:\n  deny-latest: false\n' > "$tmp/no-rules.yaml"
@@ -110,4 +119,4 @@ print(json.dumps(r))
 PY
   tail -1 "$cost" >&2
 done
-python3 "$root/bench/admission/report.py" "$results" "$root/docs/benchmarks.md" "$duration" "$runs" "$cost"
+python3 "$root/bench/admission/report.py" "$results" "$root/docs/benchmarks.md" "$duration" "$runs" "$cost" "$engine"

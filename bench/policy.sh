@@ -2,8 +2,9 @@
 # Cost of user policies in `palisade scan`: the Kubernetes corpus
 # (../shared/corpus/k8s) scanned with the built-in rules alone, with the
 # built-ins plus the example policies (20 Rego files with 21 rules, 11
-# ValidatingAdmissionPolicies; the corpus brings two more real VAPs), and
-# with the policies alone; Trivy's `config` scan as the anchor. The three
+# ValidatingAdmissionPolicies; the corpus brings two more real VAPs) on
+# each Rego engine (the default interpreter and `--rego-engine vm`), and
+# with the policies alone; Trivy's `config` scan as the anchor. The four
 # palisade scans interleave (round by round, rotating order, so that drift
 # on the shared machine hits each alike): median of $RUNS rounds (default
 # 15) after a warm-up run, the median of the per-round ratios, and peak
@@ -31,6 +32,7 @@ measure() { python3 "$root/bench/measure.py" "$@" | tee -a "$results" >&2; }
 common=(scan "$corpus" --quiet --no-progress --fail-on none --skip-invalid --format json)
 measure "$runs" builtins -- "$pal" "${common[@]}" --scanners config,rbac \
   --- builtins+policies -- "$pal" "${common[@]}" --scanners config,rbac,policy "${policies[@]}" \
+  --- builtins+policies-vm -- "$pal" "${common[@]}" --scanners config,rbac,policy "${policies[@]}" --rego-engine vm \
   --- policies -- "$pal" "${common[@]}" --scanners policy "${policies[@]}"
 if [ "${SKIP_TRIVY:-0}" != 1 ] && [ -x "$anchors/trivy" ]; then
   measure "${TRIVY_RUNS:-3}" trivy -- "$anchors/trivy" config --quiet --skip-check-update --format json "$corpus"

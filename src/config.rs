@@ -29,6 +29,8 @@ pub struct Config {
     pub policies: Vec<std::path::PathBuf>,
     /// Data documents for Rego policies, as `--data`.
     pub data: Vec<std::path::PathBuf>,
+    /// `interpreter` or `vm`, as `--rego-engine`.
+    pub rego_engine: Option<palisade_policy::RegoEngine>,
 }
 
 /// Input limits; defaults are sane for real manifests.

@@ -266,6 +266,72 @@ fn configuration_names_policies_and_data() {
     assert!(String::from_utf8_lossy(&out).contains("ACME-013"));
 }
 
+/// Both Rego engines report the same findings; they differ in what an
+/// error inside a rule does: the interpreter reports it (exit 2), the VM
+/// makes the rule undefined. `rego-engine:` in palisade.yaml picks the VM
+/// too, and the flag wins over it.
+#[test]
+fn rego_engines_agree_except_on_errors() {
+    let scan = |extra: &[&str]| {
+        let out = with_examples(palisade().args([
+            "scan",
+            APP,
+            VAP_IN_INPUTS,
+            "--scanners",
+            "policy",
+            "--format",
+            "json",
+        ]))
+        .args(extra)
+        .assert()
+        .code(1)
+        .get_output()
+        .stdout
+        .clone();
+        summary(&json_of(&out))
+    };
+    let interpreted = scan(&[]);
+    assert!(interpreted.contains("ACME-013"), "{interpreted}");
+    assert_eq!(scan(&["--rego-engine", "vm"]), interpreted);
+
+    let dir = tempfile::tempdir().unwrap();
+    let policy = dir.path().join("types.rego");
+    fs::write(
+        &policy,
+        "package main\nimport rego.v1\n\ndeny contains msg if {\n  n := input.metadata.name + 1\n  msg := sprintf(\"%v\", [n])\n}\n\ndeny contains \"always\" if input.kind\n",
+    )
+    .unwrap();
+    let config = dir.path().join("palisade.yaml");
+    fs::write(&config, "rego-engine: vm\n").unwrap();
+    let run = |extra: &[&str], code: i32| {
+        palisade()
+            .args([
+                "scan",
+                APP,
+                "--scanners",
+                "policy",
+                "--format",
+                "json",
+                "--policy",
+            ])
+            .arg(&policy)
+            .args(extra)
+            .assert()
+            .code(code)
+            .get_output()
+            .clone()
+    };
+    let strict = run(&[], 2);
+    let stderr = String::from_utf8_lossy(&strict.stderr);
+    assert!(stderr.contains("types.rego:5:"), "{stderr}");
+    let lenient = run(&["--rego-engine", "vm"], 1);
+    assert!(String::from_utf8_lossy(&lenient.stdout).contains("always"));
+    assert!(!String::from_utf8_lossy(&lenient.stderr).contains("types.rego"));
+    let config_arg = config.to_str().unwrap();
+    run(&["--config", config_arg], 1);
+    run(&["--config", config_arg, "--rego-engine", "interpreter"], 2);
+}
+
 #[test]
 fn namespace_selects_rego_packages() {
     let out = palisade()

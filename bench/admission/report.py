@@ -13,13 +13,14 @@ import statistics
 import sys
 
 
-def main(results, doc, duration, runs, cost=None):
+def main(results, doc, duration, runs, cost=None, engine="interpreter"):
     rows = [json.loads(l) for l in open(results) if l.strip()]
     rates = sorted({r["rate"] for r in rows})
+    command = "bench/admission.sh" if engine == "interpreter" else f"REGO_ENGINE={engine} bench/admission.sh"
     lines = [
-        f"Command: `bench/admission.sh` (wrk over TLS with keep-alive, {duration} s per run, "
+        f"Command: `{command}` (wrk over TLS with keep-alive, {duration} s per run, "
         f"median of {runs} runs per rate; Pod and Deployment reviews alternating; 20 built-in rules "
-        f"and 10 Rego policies loaded). Machine: {os.cpu_count()} cores, shared with the load generator; "
+        f"and 10 Rego policies loaded, Rego engine: {engine}). Machine: {os.cpu_count()} cores, shared with the load generator; "
         f"{platform.system()} {platform.release()}.",
         "",
         "| target rate | achieved | p50 | p99 | p99.9 | max | errors | server RSS first → last (max) |",
@@ -59,12 +60,13 @@ def main(results, doc, duration, runs, cost=None):
                 )
     table = "\n".join(lines)
     text = open(doc).read() if os.path.exists(doc) else "# Benchmarks\n"
-    start, end = "<!-- bench:admission -->", "<!-- /bench:admission -->"
+    tag = "admission" if engine == "interpreter" else f"admission-{engine}"
+    start, end = f"<!-- bench:{tag} -->", f"<!-- /bench:{tag} -->"
     block = f"{start}\n{table}\n{end}"
     if start in text:
         text = re.sub(re.escape(start) + ".*?" + re.escape(end), lambda _: block, text, flags=re.S)
     else:
-        text = text.rstrip("\n") + "\n\n## Admission webhook latency\n\n" + block + "\n"
+        text = text.rstrip("\n") + f"\n\n## Admission webhook latency ({engine})\n\n" + block + "\n"
     open(doc, "w").write(text)
     print(table)
 

@@ -22,7 +22,7 @@ use palisade_core::{Finding, InputError, RuleMeta};
 use palisade_k8s::yaml::Limits;
 use palisade_k8s::{Engine, Object, ObjectAnalyzer, Outcome};
 use palisade_policy::analyzer::PolicyAnalyzer;
-use palisade_policy::{LoadOptions, PolicyError, RegoOptions, VapOptions};
+use palisade_policy::{LoadOptions, PolicyError, RegoEngine, RegoOptions, VapOptions};
 use rayon::prelude::*;
 
 use crate::cli::{ScanArgs, ScannerName};
@@ -47,6 +47,31 @@ pub struct PolicyArgs {
     /// --namespace; default `main`, `*` for every package). Repeatable.
     #[arg(long = "namespace", value_name = "NS")]
     pub namespaces: Vec<String>,
+
+    /// How Rego rules are evaluated. `interpreter` reports every
+    /// evaluation error (wrong operand types, conflicting complete rules)
+    /// with its location, exit 2; `vm` is about twice as fast, and an error
+    /// inside a rule makes the rule undefined instead, as OPA does with
+    /// built-in errors. Both find the same violations otherwise. Default:
+    /// `rego-engine:` in palisade.yaml, else `interpreter`.
+    #[arg(long = "rego-engine", value_name = "ENGINE", value_enum)]
+    pub rego_engine: Option<RegoEngineArg>,
+}
+
+/// `--rego-engine` values.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum RegoEngineArg {
+    Interpreter,
+    Vm,
+}
+
+impl From<RegoEngineArg> for RegoEngine {
+    fn from(arg: RegoEngineArg) -> RegoEngine {
+        match arg {
+            RegoEngineArg::Interpreter => RegoEngine::Interpreter,
+            RegoEngineArg::Vm => RegoEngine::Vm,
+        }
+    }
 }
 
 /// The policy scanner of one run.
@@ -114,9 +139,14 @@ pub(crate) fn setup(
     } else {
         args.policy.namespaces.clone()
     };
+    let engine = match args.policy.rego_engine {
+        Some(arg) => arg.into(),
+        None => config.rego_engine.unwrap_or_default(),
+    };
     let options = LoadOptions {
         rego: RegoOptions {
             namespaces: namespaces.clone(),
+            engine,
             ..RegoOptions::default()
         },
         vap: VapOptions {

@@ -129,6 +129,7 @@ impl Compiled {
                 rego: RegoOptions {
                     namespaces: config.rego_packages.clone(),
                     time_limit: config.deadline(),
+                    engine: config.rego_engine,
                 },
                 vap: VapOptions {
                     default_namespace: config.settings.default_namespace.clone(),

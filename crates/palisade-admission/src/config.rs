@@ -13,6 +13,7 @@ use std::path::{Path, PathBuf};
 use palisade_core::{Severity, Span};
 use palisade_k8s::Settings;
 use palisade_k8s::yaml::{Limits, parse_stream};
+use palisade_policy::RegoEngine;
 use serde::Deserialize;
 
 /// Largest configuration file read.
@@ -52,6 +53,10 @@ pub struct Config {
     pub data: Vec<PathBuf>,
     /// Rego packages whose rules apply (Conftest's `--namespace`).
     pub rego_packages: Vec<String>,
+    /// `interpreter` (default): a policy's evaluation error follows the
+    /// failure policy. `vm`: about twice as fast, but an error inside a
+    /// rule makes the rule undefined (the object is admitted by it).
+    pub rego_engine: RegoEngine,
     pub exemptions: Exemptions,
     pub images: ImagePolicy,
     pub immutability: Immutability,
@@ -75,6 +80,7 @@ impl Default for Config {
             policies: Vec::new(),
             data: Vec::new(),
             rego_packages: vec!["main".into()],
+            rego_engine: RegoEngine::default(),
             exemptions: Exemptions::default(),
             images: ImagePolicy::default(),
             immutability: Immutability::default(),
@@ -598,6 +604,8 @@ failure-policy: fail          # fail (fail-closed) | ignore (fail-open)
 timeout-seconds: 5            # the API server's timeout for one call
 # deadline-ms: 4000           # this server's deadline (default: timeout - 1 s)
 max-request-bytes: 4194304
+rego-engine: interpreter      # interpreter | vm (about 2x faster; an error inside
+                              # a rule then makes it undefined, not failure-policy)
 rules:
   enable: []                  # opt-in built-in rules
   disable: []

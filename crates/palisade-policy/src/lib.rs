@@ -23,7 +23,7 @@ use serde_json::Value;
 
 pub use error::{LoadErrors, PolicyError};
 pub use load::{LoadOptions, load};
-pub use rego::{RegoOptions, RegoSet};
+pub use rego::{RegoEngine, RegoOptions, RegoSet};
 pub use vap::{VapOptions, VapSet};
 pub use violation::{Action, Violation};
 

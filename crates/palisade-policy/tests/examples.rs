@@ -9,7 +9,7 @@ use std::sync::Arc;
 
 use palisade_k8s::object::{Object, SourceFile};
 use palisade_k8s::yaml::{Limits, parse_stream};
-use palisade_policy::{LoadOptions, PolicySet, RegoOptions};
+use palisade_policy::{LoadOptions, PolicySet, RegoEngine, RegoOptions};
 
 fn examples() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../examples/policies")
@@ -59,29 +59,37 @@ fn check(set: &PolicySet, text: &str) -> usize {
 
 #[test]
 fn conftest_policies_find_what_they_should() {
-    let options = LoadOptions::default();
-    let set = palisade_policy::load(
-        &[examples().join("rego")],
-        &[examples().join("data")],
-        &options,
-    )
-    .unwrap();
-    let rego = set.rego.as_ref().unwrap();
-    assert_eq!(
-        rego.rules().len(),
-        21,
-        "20 policy files, one with two rules"
-    );
-    let text = include_str!("fixtures/rego_objects.yaml");
-    assert!(check(&set, text) >= 14);
-
-    // The Conftest exception rule marks the legacy workload's finding.
-    let legacy = objects(text)
-        .into_iter()
-        .find(|o| o.name.as_deref() == Some("legacy"))
+    for engine in [RegoEngine::Interpreter, RegoEngine::Vm] {
+        let options = LoadOptions {
+            rego: RegoOptions {
+                engine,
+                ..RegoOptions::default()
+            },
+            ..LoadOptions::default()
+        };
+        let set = palisade_policy::load(
+            &[examples().join("rego")],
+            &[examples().join("data")],
+            &options,
+        )
         .unwrap();
-    let v = set.evaluate(&legacy.root.to_json()).violations;
-    assert!(v.iter().all(|v| v.exception.is_some()), "{v:?}");
+        let rego = set.rego.as_ref().unwrap();
+        assert_eq!(
+            rego.rules().len(),
+            21,
+            "20 policy files, one with two rules"
+        );
+        let text = include_str!("fixtures/rego_objects.yaml");
+        assert!(check(&set, text) >= 14, "{engine:?}");
+
+        // The Conftest exception rule marks the legacy workload's finding.
+        let legacy = objects(text)
+            .into_iter()
+            .find(|o| o.name.as_deref() == Some("legacy"))
+            .unwrap();
+        let v = set.evaluate(&legacy.root.to_json()).violations;
+        assert!(v.iter().all(|v| v.exception.is_some()), "{engine:?} {v:?}");
+    }
 }
 
 #[test]

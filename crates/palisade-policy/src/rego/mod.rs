@@ -9,6 +9,7 @@
 //! threads evaluate objects at once.
 
 mod ast;
+mod bytecode;
 mod kinds;
 pub mod metadata;
 pub mod testing;
@@ -37,6 +38,7 @@ pub struct RegoOptions {
     pub namespaces: Vec<String>,
     /// Wall-clock budget of one object's evaluation of all rules.
     pub time_limit: Duration,
+    pub engine: RegoEngine,
 }
 
 impl Default for RegoOptions {
@@ -44,8 +46,28 @@ impl Default for RegoOptions {
         RegoOptions {
             namespaces: vec!["main".into()],
             time_limit: Duration::from_secs(2),
+            engine: RegoEngine::default(),
         }
     }
+}
+
+/// How rules are evaluated. Both give the same violations for a policy
+/// that evaluates without error; they differ in what an error does.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum RegoEngine {
+    /// regorus' interpreter: every evaluation error (an operand of the
+    /// wrong type, complete rules with conflicting values, the time limit)
+    /// is reported with its rule and location.
+    #[default]
+    Interpreter,
+    /// regorus' bytecode VM, about twice as fast. An error inside a rule
+    /// makes that rule undefined instead of being reported, as OPA does
+    /// with built-in errors (without `--strict-builtin-errors`) — here
+    /// also for operand types and conflicting complete rules. The time
+    /// limit is still reported. A set the VM cannot run (recursive rules,
+    /// `print`, `numbers.range`) is evaluated by the interpreter.
+    Vm,
 }
 
 /// A policy file's text and how findings name it.
@@ -124,6 +146,9 @@ pub struct RegoSet {
     /// The rules each object is evaluated with, by its `apiVersion` and
     /// `kind` (see [`Plans::of`]).
     plans: Plans,
+    /// The plans' gather rules compiled to regorus' VM, when they
+    /// compile: the fast path of [`RegoSet::evaluate`].
+    bytecode: Option<bytecode::Bytecode>,
 }
 
 /// Which rules run for which objects.
@@ -239,10 +264,11 @@ impl RegoSet {
         // undefined instead of failing the whole query.
         engine.set_strict_builtin_errors(false);
         engine.set_gather_prints(true);
-        engine.set_execution_timer_config(ExecutionTimerConfig {
+        let timer = ExecutionTimerConfig {
             limit: options.time_limit,
             check_interval: NonZeroU32::MIN.saturating_add(31),
-        });
+        };
+        engine.set_execution_timer_config(timer);
         if let Err(e) = engine.eval_query("true".into(), false) {
             let texts: HashMap<String, String> = files
                 .iter()
@@ -295,6 +321,15 @@ impl RegoSet {
         }
         let mut plans = plans(&ast, &rules);
         add_gather_modules(&mut engine, &rules, &exceptions, &mut plans.plans);
+        let gathers: Option<Vec<&str>> = plans
+            .plans
+            .iter()
+            .filter(|p| !p.rules.is_empty())
+            .map(|p| p.gather.as_deref())
+            .collect();
+        let bytecode = gathers
+            .filter(|_| options.engine == RegoEngine::Vm)
+            .and_then(|g| bytecode::Bytecode::compile(&engine, &g, timer));
         Ok(RegoSet {
             engine,
             spares: Mutex::new(Vec::new()),
@@ -303,6 +338,7 @@ impl RegoSet {
             outlines,
             texts,
             plans,
+            bytecode,
         })
     }
 
@@ -337,18 +373,25 @@ impl RegoSet {
     }
 
     fn evaluate_plan(&self, input: &Value, plan: &Plan) -> (Vec<Violation>, Vec<PolicyError>) {
-        let mut violations = Vec::new();
-        let mut errors = Vec::new();
         if plan.rules.is_empty() {
-            return (violations, errors);
+            return (Vec::new(), Vec::new());
         }
         let input = match regorus::Value::deserialize(input) {
             Ok(v) => v,
             Err(e) => {
-                errors.push(PolicyError::new("<input>", None, e.to_string()));
-                return (violations, errors);
+                return (
+                    Vec::new(),
+                    vec![PolicyError::new("<input>", None, e.to_string())],
+                );
             }
         };
+        // The VM first; on its failure the interpreter, which says which
+        // rule failed and where.
+        if let (Some(bytecode), Some(gather)) = (&self.bytecode, &plan.gather)
+            && let Some(all) = bytecode.evaluate(gather, input.clone())
+        {
+            return self.violations(plan, |path| Ok(gathered(&all, path)));
+        }
         let fresh = |input: regorus::Value| {
             let mut engine = self.engine.clone();
             engine.set_input(input);
@@ -365,7 +408,7 @@ impl RegoSet {
         // One evaluation of every rule; on an error, rule by rule on a fresh
         // engine (a failed evaluation leaves partial rule values behind), so
         // the error is attributed to its rule and the others still report.
-        let gathered = if let Some(gather) = &plan.gather {
+        let all = if let Some(gather) = &plan.gather {
             let all = engine.eval_rule(gather.clone()).ok();
             if all.is_none() {
                 engine = fresh(input);
@@ -374,14 +417,34 @@ impl RegoSet {
         } else {
             None
         };
-        // A gathered value is `[]` (undefined) or `[value]`.
-        let value_of = |engine: &mut regorus::Engine, path: &str| match &gathered {
-            Some(all) => Ok(all[&regorus::Value::from(path)][0].clone()),
+        let (violations, errors) = self.violations(plan, |path| match &all {
+            Some(all) => Ok(gathered(all, path)),
             None => engine.eval_rule(path.to_string()),
-        };
+        });
+        // An engine whose evaluation failed may hold partial state; it is
+        // dropped rather than reused.
+        if errors.is_empty()
+            && engine.take_prints().is_ok()
+            && let Ok(mut spares) = self.spares.lock()
+            && spares.len() < MAX_SPARES
+        {
+            spares.push(engine);
+        }
+        (violations, errors)
+    }
+
+    /// The violations of a plan's rules (less those a Conftest `exception`
+    /// rule excepts), from each rule's value by path.
+    fn violations(
+        &self,
+        plan: &Plan,
+        mut value_of: impl FnMut(&str) -> anyhow::Result<regorus::Value>,
+    ) -> (Vec<Violation>, Vec<PolicyError>) {
+        let mut violations = Vec::new();
+        let mut errors = Vec::new();
         let mut excepted: BTreeMap<&str, BTreeSet<String>> = BTreeMap::new();
         for path in &self.exceptions {
-            match value_of(&mut engine, path) {
+            match value_of(path) {
                 Ok(v) => {
                     let package = path.rsplit_once('.').map_or("", |(p, _)| p);
                     excepted
@@ -393,7 +456,7 @@ impl RegoSet {
             }
         }
         for rule in plan.rules.iter().filter_map(|&i| self.rules.get(i)) {
-            let value = match value_of(&mut engine, &rule.path) {
+            let value = match value_of(&rule.path) {
                 Ok(v) => v,
                 Err(e) => {
                     errors.push(self.runtime_error(&rule.path, &e));
@@ -409,15 +472,6 @@ impl RegoSet {
                 v.exception = exception.clone();
                 violations.push(v);
             }
-        }
-        // An engine whose evaluation failed may hold partial state; it is
-        // dropped rather than reused.
-        if errors.is_empty()
-            && engine.take_prints().is_ok()
-            && let Ok(mut spares) = self.spares.lock()
-            && spares.len() < MAX_SPARES
-        {
-            spares.push(engine);
         }
         (violations, errors)
     }
@@ -452,6 +506,12 @@ impl RegoSet {
     pub(crate) fn outlines(&self) -> &[ModuleOutline] {
         &self.outlines
     }
+}
+
+/// A rule's value in a gather rule's value, where it is `[]` (undefined)
+/// or `[value]`.
+fn gathered(all: &regorus::Value, path: &str) -> regorus::Value {
+    all[&regorus::Value::from(path)][0].clone()
 }
 
 /// Evaluation engines kept for reuse: one per thread that evaluates.
@@ -1084,21 +1144,111 @@ deny_conflict := x if {
         assert!(engine.take_prints().unwrap().is_empty());
     }
 
+    /// The same for the VM: results do not depend on the order of objects,
+    /// and a VM whose evaluation failed is dropped (the interpreter then
+    /// reports the error). Conflicting complete rules are undefined on the
+    /// VM, an error on the interpreter.
+    #[test]
+    fn reused_vms_carry_nothing_over() {
+        let text = r#"package main
+import rego.v1
+
+deny contains msg if {
+	input.kind == "Pod"
+	msg := sprintf("pod %s", [input.metadata.name])
+}
+
+deny_conflict := x if {
+	input.conflict
+	x := 1
+}
+
+deny_conflict := x if {
+	input.conflict
+	x := 2
+}
+"#;
+        let file = PolicyFile {
+            path: "p.rego".into(),
+            text: text.into(),
+        };
+        let vm = RegoOptions {
+            engine: RegoEngine::Vm,
+            ..RegoOptions::default()
+        };
+        let interpreted =
+            RegoSet::load(std::slice::from_ref(&file), &[], &RegoOptions::default()).unwrap();
+        assert!(
+            interpreted.bytecode.is_none(),
+            "the interpreter is the default"
+        );
+        let set = RegoSet::load(&[file], &[], &vm).unwrap();
+        let bytecode = set.bytecode.as_ref().expect("compiles for the VM");
+        let pod = |name: &str| serde_json::json!({"kind": "Pod", "metadata": {"name": name}});
+        let messages = |(v, e): (Vec<Violation>, Vec<PolicyError>)| {
+            assert!(e.is_empty(), "{e:?}");
+            v.into_iter().map(|v| v.message).collect::<Vec<_>>()
+        };
+        let first = messages(set.evaluate(&pod("a")));
+        assert_eq!(first, ["pod a"]);
+        assert_eq!(bytecode.spares(), 1);
+        assert_eq!(
+            set.spares.lock().unwrap().len(),
+            0,
+            "the interpreter was not asked"
+        );
+        let conflict = serde_json::json!({
+            "kind": "Pod", "metadata": {"name": "c"}, "conflict": true
+        });
+        assert_eq!(messages(set.evaluate(&conflict)), ["pod c"]);
+        let (_, errors) = interpreted.evaluate(&conflict);
+        assert!(
+            errors.iter().any(|e| e.message.contains("deny_conflict")),
+            "{errors:?}"
+        );
+        assert_eq!(messages(set.evaluate(&pod("b"))), ["pod b"]);
+        assert_eq!(messages(set.evaluate(&pod("a"))), first);
+        assert_eq!(bytecode.spares(), 1);
+        // A VM stopped by the time limit is dropped; the interpreter
+        // reports the limit.
+        let slow = PolicyFile {
+            path: "slow.rego".into(),
+            text: "package main\nimport rego.v1\n\ndeny contains n if {\n  n := count([[x, y] | some x in input.items; some y in input.items])\n}\n".into(),
+        };
+        let limited = RegoOptions {
+            time_limit: Duration::from_millis(50),
+            ..vm
+        };
+        let set = RegoSet::load(&[slow], &[], &limited).unwrap();
+        let bytecode = set.bytecode.as_ref().expect("compiles for the VM");
+        let items: Vec<u32> = (0..20_000).collect();
+        let (violations, errors) =
+            set.evaluate(&serde_json::json!({"kind": "Pod", "items": items}));
+        assert!(violations.is_empty());
+        assert!(errors[0].message.contains("time limit"), "{errors:?}");
+        assert_eq!(bytecode.spares(), 0, "the stopped VM is dropped");
+    }
+
     /// Skipping the rules that cannot report for an object's kind changes
-    /// nothing: every fixture object, relabelled with each kind the example
-    /// policies name and one they do not, gives the same violations and
-    /// errors as evaluating every rule, one by one.
+    /// nothing, nor does the VM: every fixture object, relabelled with each
+    /// kind the example policies name and one they do not, gives on the VM
+    /// the same violations and errors as the interpreter evaluating every
+    /// rule, one by one.
     #[test]
     fn kind_plans_change_no_result() {
         let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/policies");
-        let set = crate::load(
-            &[root.join("rego")],
-            &[root.join("data")],
-            &crate::LoadOptions::default(),
-        )
-        .unwrap();
+        let options = crate::LoadOptions {
+            rego: RegoOptions {
+                engine: RegoEngine::Vm,
+                ..RegoOptions::default()
+            },
+            ..crate::LoadOptions::default()
+        };
+        let set = crate::load(&[root.join("rego")], &[root.join("data")], &options).unwrap();
         let rego = set.rego.as_ref().unwrap();
         assert!(rego.plans.plans.len() > 3, "the examples guard on kinds");
+        // `evaluate` runs on the VM, `every` below on the interpreter.
+        assert!(rego.bytecode.is_some(), "the examples compile for the VM");
         assert!(
             rego.plans
                 .plans
