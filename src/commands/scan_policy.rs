@@ -225,6 +225,11 @@ pub(crate) fn setup(
         for w in set.vap.warnings() {
             diagnostics::warn(w);
         }
+        if let Some(reason) = set.rego.as_ref().and_then(|r| r.vm_refused()) {
+            diagnostics::warn(&format!(
+                "--rego-engine vm: these policies run on the interpreter: {reason}"
+            ));
+        }
         if set.rego.as_ref().is_some_and(|r| r.rules().is_empty()) {
             diagnostics::warn(&format!(
                 "no deny, violation or warn rules in Rego package(s) {} (choose packages with --namespace, `*` for all)",

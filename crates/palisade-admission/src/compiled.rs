@@ -12,7 +12,7 @@ use palisade_core::{RuleMeta, SuppressionKind};
 use palisade_k8s::object::SourceFile;
 use palisade_k8s::yaml::Limits;
 use palisade_k8s::{Engine, RuleSelection};
-use palisade_policy::{LoadOptions, PolicySet, RegoOptions, VapOptions};
+use palisade_policy::{LoadOptions, PolicySet, RegoEngine, RegoOptions, VapOptions};
 use serde_json::Value;
 
 use crate::config::{Action, Config};
@@ -84,6 +84,22 @@ impl std::fmt::Debug for Compiled {
 }
 
 impl Compiled {
+    /// The engine the Rego policies run on, for the log: `vm` may be
+    /// refused for a set (the reason is given).
+    pub fn rego_engine(&self) -> String {
+        match (
+            self.config.rego_engine,
+            self.policies.as_ref().and_then(|p| p.rego.as_ref()),
+        ) {
+            (RegoEngine::Vm, Some(rego)) => match rego.vm_refused() {
+                Some(reason) => format!("interpreter (vm refused: {reason})"),
+                None => "vm".into(),
+            },
+            (RegoEngine::Vm, None) => "vm".into(),
+            (RegoEngine::Interpreter, _) => "interpreter".into(),
+        }
+    }
+
     /// Compiles `config`; relative paths are resolved against `base`.
     pub fn compile(
         config: Config,

@@ -205,6 +205,7 @@ pub fn summary(c: &Compiled) -> serde_json::Value {
         "workers": cfg.workers(),
         "rules": c.rule_count,
         "policy_rules": c.policy_rule_count,
+        "rego_engine": c.rego_engine(),
         "exempt_namespaces": cfg.exemptions.namespaces,
         "exempt_namespace_selectors": cfg.exemptions.namespace_selectors.len(),
         "signature_verification": cfg.images.signatures.is_some(),

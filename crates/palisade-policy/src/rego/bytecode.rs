@@ -3,22 +3,30 @@
 //! regorus' tree-walking interpreter spends much of an evaluation on its
 //! own bookkeeping (rule paths rebuilt as strings, every module walked on
 //! each reference to `data`); its VM runs the same rules from a register
-//! bytecode, two to five times faster on the example policies. The VM is
-//! the fast path only: it is used when the whole set compiles for it, and
-//! an object whose evaluation fails on it (an error, the time limit) is
-//! evaluated again by the interpreter, which attributes the error to its
-//! rule and file as before. Results are the same either way; a test
-//! compares the two over every fixture object.
+//! bytecode, about twice as fast on the example policies. It is opt-in
+//! (`--rego-engine vm`) because an error inside a rule body makes the rule
+//! undefined instead of failing the evaluation. An object whose evaluation
+//! fails on the VM for another reason is evaluated again by the
+//! interpreter, which attributes the error to its rule and file; the time
+//! limit is reported at once, so that a slow object does not get a second
+//! budget. A test compares the two engines over every fixture object.
 //!
-//! The VM calls rules by native recursion and regorus' compiler does not
-//! refuse recursive rules (0.14.1), so a cycle such as `a if b` / `b if a`
-//! would overflow the thread's stack where the interpreter reports an
-//! error: a set whose bytecode has a call cycle stays on the interpreter.
+//! Some sets stay on the interpreter (see [`Bytecode::compile`]):
+//!
+//! - the VM calls rules by native recursion, and regorus' compiler does
+//!   not refuse every recursive rule (0.14.1), so `a if b` / `b if a` would
+//!   overflow the thread's stack where the interpreter reports an error: a
+//!   set whose bytecode has a call cycle is refused;
+//! - the compiler evaluates `default` values once, without `input` and
+//!   without a time limit, so a default that is not a constant is refused
+//!   before compiling.
 
+use std::collections::BTreeSet;
 use std::sync::{Arc, Mutex};
 
 use regorus::languages::rego::compiler::Compiler;
 use regorus::rvm::instructions::LiteralOrRegister;
+use regorus::rvm::vm::VmError;
 use regorus::rvm::{Instruction, Program, RegoVM};
 use regorus::utils::limits::ExecutionTimerConfig;
 
@@ -27,6 +35,14 @@ use regorus::utils::limits::ExecutionTimerConfig;
 /// `numbers.range` (an extension), and its `print` does not go to the
 /// engine's gathered prints.
 const INTERPRETER_ONLY: &[&str] = &["numbers.range", "numbers.range_step", "print"];
+
+/// Why an evaluation on the VM failed.
+pub(super) enum Failure {
+    /// The evaluation ran out of time: reported as such.
+    TimeLimit,
+    /// Anything else: the interpreter evaluates the object again.
+    Other,
+}
 
 /// VMs kept for reuse: one per thread that evaluates.
 const MAX_SPARES: usize = 64;
@@ -51,25 +67,37 @@ impl std::fmt::Debug for Bytecode {
 }
 
 impl Bytecode {
-    /// Compiles the prepared `engine` with `entry_points` (rule paths);
-    /// `None` when the set uses something the VM does not run.
+    /// Compiles the prepared `engine` (whose modules' syntax tree is
+    /// `ast`) with `entry_points` (rule paths), or says why the set stays
+    /// on the interpreter.
     pub(super) fn compile(
         engine: &regorus::Engine,
+        ast: &serde_json::Value,
         entry_points: &[&str],
         timer: ExecutionTimerConfig,
-    ) -> Option<Bytecode> {
-        let first = entry_points.first()?;
+    ) -> Result<Bytecode, String> {
+        if !defaults_are_constants(ast) {
+            return Err("a `default` value is not a constant".into());
+        }
+        let first = entry_points.first().ok_or("no rule to compile")?;
         // Compiling prepares the engine for evaluation: on a copy.
         let mut engine = engine.clone();
-        let policy = engine.compile_with_entrypoint(&(*first).into()).ok()?;
-        let program = Compiler::compile_from_policy(&policy, entry_points).ok()?;
-        if program
+        fn not_compiled(e: impl std::fmt::Display) -> String {
+            format!("regorus cannot compile it for the VM: {e}")
+        }
+        let policy = engine
+            .compile_with_entrypoint(&(*first).into())
+            .map_err(not_compiled)?;
+        let program = Compiler::compile_from_policy(&policy, entry_points).map_err(not_compiled)?;
+        if let Some(b) = program
             .builtin_info_table
             .iter()
-            .any(|b| INTERPRETER_ONLY.contains(&b.name.as_str()))
-            || !calls_form_no_cycle(&program)
+            .find(|b| INTERPRETER_ONLY.contains(&b.name.as_str()))
         {
-            return None;
+            return Err(format!("it calls `{}`", b.name));
+        }
+        if !calls_form_no_cycle(&program) {
+            return Err("its rules can call themselves".into());
         }
         let bytecode = Bytecode {
             policy,
@@ -79,9 +107,17 @@ impl Bytecode {
             spares: Mutex::new(Vec::new()),
         };
         // The first VM proves that the data loads next to the rules.
-        let vm = bytecode.new_vm().ok()?;
-        bytecode.spares.lock().ok()?.push(vm);
-        Some(bytecode)
+        let vm = bytecode
+            .new_vm()
+            .map_err(|e| format!("its data does not load on the VM: {e}"))?;
+        if let Ok(mut spares) = bytecode.spares.lock() {
+            spares.push(vm);
+        }
+        Ok(bytecode)
+    }
+
+    pub(super) fn time_limit(&self) -> std::time::Duration {
+        self.timer.limit
     }
 
     fn new_vm(&self) -> anyhow::Result<RegoVM> {
@@ -96,28 +132,32 @@ impl Bytecode {
         Ok(vm)
     }
 
-    /// The value of `entry_point` for `input`, or `None` when the
-    /// evaluation failed (the caller then asks the interpreter).
+    /// The value of `entry_point` for `input`.
     pub(super) fn evaluate(
         &self,
         entry_point: &str,
         input: regorus::Value,
-    ) -> Option<regorus::Value> {
+    ) -> Result<regorus::Value, Failure> {
         let spare = self.spares.lock().ok().and_then(|mut s| s.pop());
         let mut vm = match spare {
             Some(vm) => vm,
-            None => self.new_vm().ok()?,
+            None => self.new_vm().map_err(|_| Failure::Other)?,
         };
         vm.set_input(input);
         // A VM whose execution failed may hold partial state: dropped.
-        let value = vm.execute_entry_point_by_name(entry_point).ok()?;
+        let value = vm
+            .execute_entry_point_by_name(entry_point)
+            .map_err(|e| match e {
+                VmError::TimeLimitExceeded { .. } => Failure::TimeLimit,
+                _ => Failure::Other,
+            })?;
         vm.set_input(regorus::Value::Undefined);
         if let Ok(mut spares) = self.spares.lock()
             && spares.len() < MAX_SPARES
         {
             spares.push(vm);
         }
-        Some(value)
+        Ok(value)
     }
 
     #[cfg(test)]
@@ -134,11 +174,11 @@ impl Bytecode {
 /// of its path known when compiling. Anything that does not fit this
 /// layout counts as a possible cycle.
 fn calls_form_no_cycle(program: &Program) -> bool {
-    let mut calls: Vec<Vec<u16>> = vec![Vec::new(); program.rule_infos.len()];
+    let mut calls: Vec<BTreeSet<u16>> = vec![BTreeSet::new(); program.rule_infos.len()];
     let mut current: Option<usize> = None;
     let mut in_rules = false;
     // Calls between one body's end and the next body's start.
-    let mut pending: Vec<u16> = Vec::new();
+    let mut pending: BTreeSet<u16> = BTreeSet::new();
     for instruction in &program.instructions {
         let callees = match instruction {
             Instruction::RuleInit { rule_index, .. } => {
@@ -186,7 +226,48 @@ fn calls_form_no_cycle(program: &Program) -> bool {
             None => {}
         }
     }
+    let calls: Vec<Vec<u16>> = calls.into_iter().map(|c| c.into_iter().collect()).collect();
     pending.is_empty() && !has_cycle(&calls)
+}
+
+/// Whether every `default` value in the modules' syntax tree is a constant
+/// (scalars, and arrays, sets and objects of constants).
+fn defaults_are_constants(ast: &serde_json::Value) -> bool {
+    fn constant(e: &serde_json::Value) -> bool {
+        let Some((variant, body)) = e.as_object().and_then(|o| o.iter().next()) else {
+            return false;
+        };
+        let items = |key: &str| {
+            body.get(key)
+                .and_then(serde_json::Value::as_array)
+                .is_some_and(|items| items.iter().all(constant))
+        };
+        match variant.as_str() {
+            "String" | "RawString" | "Number" | "Bool" | "Null" => true,
+            "Array" | "Set" => items("items"),
+            // Each field is [span, key, value].
+            "Object" => body
+                .get("fields")
+                .and_then(serde_json::Value::as_array)
+                .is_some_and(|fields| {
+                    fields
+                        .iter()
+                        .all(|f| f.get(1).is_some_and(constant) && f.get(2).is_some_and(constant))
+                }),
+            _ => false,
+        }
+    }
+    let Some(modules) = ast.as_array() else {
+        return false;
+    };
+    modules.iter().all(|m| {
+        m.pointer("/ast/rules")
+            .and_then(serde_json::Value::as_array)
+            .into_iter()
+            .flatten()
+            .filter_map(|rule| rule.get("Default"))
+            .all(|d| d.get("value").is_some_and(constant))
+    })
 }
 
 /// The rules a lookup of `data` along `path` may evaluate: those under the
@@ -274,11 +355,33 @@ mod tests {
         let mut engine = regorus::Engine::new();
         engine.set_rego_v0(false);
         engine.add_policy("p.rego".into(), text.into()).unwrap();
+        let ast: serde_json::Value =
+            serde_json::from_str(&engine.get_ast_as_json().unwrap()).unwrap();
         let timer = ExecutionTimerConfig {
             limit: std::time::Duration::from_secs(1),
             check_interval: std::num::NonZeroU32::MIN,
         };
-        Bytecode::compile(&engine, &["data.main.deny"], timer)
+        Bytecode::compile(&engine, &ast, &["data.main.deny"], timer).ok()
+    }
+
+    /// regorus' compiler evaluates `default` values once, with no input
+    /// and no time limit: only constants are let through.
+    #[test]
+    fn defaults_must_be_constants() {
+        let head = "package main\nimport rego.v1\ndeny contains 1 if x\n";
+        for constant in ["1", "\"a\"", "[1, {\"b\": [true, null]}]", "{\"a\", 2}"] {
+            let text = format!("{head}default x := {constant}\n");
+            assert!(compiled(&text).is_some(), "{constant}");
+        }
+        for computed in [
+            "[c | some c in input.items]",
+            "{1 | some a in numbers.range(1, 1000000); some b in numbers.range(1, 1000000)}",
+            "count(input.items)",
+            "data.limits.max",
+        ] {
+            let text = format!("{head}default x := {computed}\n");
+            assert!(compiled(&text).is_none(), "{computed}");
+        }
     }
 
     #[test]

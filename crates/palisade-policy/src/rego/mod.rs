@@ -146,9 +146,11 @@ pub struct RegoSet {
     /// The rules each object is evaluated with, by its `apiVersion` and
     /// `kind` (see [`Plans::of`]).
     plans: Plans,
-    /// The plans' gather rules compiled to regorus' VM, when they
-    /// compile: the fast path of [`RegoSet::evaluate`].
+    /// The plans' gather rules compiled to regorus' VM, with
+    /// [`RegoEngine::Vm`] when they compile.
     bytecode: Option<bytecode::Bytecode>,
+    /// Why [`RegoEngine::Vm`] was asked for and the interpreter is used.
+    vm_refused: Option<String>,
 }
 
 /// Which rules run for which objects.
@@ -327,9 +329,16 @@ impl RegoSet {
             .filter(|p| !p.rules.is_empty())
             .map(|p| p.gather.as_deref())
             .collect();
-        let bytecode = gathers
-            .filter(|_| options.engine == RegoEngine::Vm)
-            .and_then(|g| bytecode::Bytecode::compile(&engine, &g, timer));
+        let (bytecode, vm_refused) = match (options.engine, gathers) {
+            (RegoEngine::Interpreter, _) => (None, None),
+            (RegoEngine::Vm, None) => (None, Some("a package path needs quoting".to_string())),
+            (RegoEngine::Vm, Some(g)) => {
+                match bytecode::Bytecode::compile(&engine, &ast, &g, timer) {
+                    Ok(b) => (Some(b), None),
+                    Err(reason) => (None, Some(reason)),
+                }
+            }
+        };
         Ok(RegoSet {
             engine,
             spares: Mutex::new(Vec::new()),
@@ -339,7 +348,14 @@ impl RegoSet {
             texts,
             plans,
             bytecode,
+            vm_refused,
         })
+    }
+
+    /// Why the interpreter evaluates this set although the VM was asked
+    /// for (see [`RegoEngine::Vm`]).
+    pub fn vm_refused(&self) -> Option<&str> {
+        self.vm_refused.as_deref()
     }
 
     /// The Conftest rules that are applied, sorted by package and name.
@@ -386,11 +402,16 @@ impl RegoSet {
             }
         };
         // The VM first; on its failure the interpreter, which says which
-        // rule failed and where.
-        if let (Some(bytecode), Some(gather)) = (&self.bytecode, &plan.gather)
-            && let Some(all) = bytecode.evaluate(gather, input.clone())
-        {
-            return self.violations(plan, |path| Ok(gathered(&all, path)));
+        // rule failed and where — except for the time limit, which is not
+        // given a second time.
+        if let (Some(bytecode), Some(gather)) = (&self.bytecode, &plan.gather) {
+            match bytecode.evaluate(gather, input.clone()) {
+                Ok(all) => return self.violations(plan, |path| Ok(gathered(&all, path))),
+                Err(bytecode::Failure::TimeLimit) => {
+                    return (Vec::new(), vec![self.vm_time_limit(plan, bytecode)]);
+                }
+                Err(bytecode::Failure::Other) => {}
+            }
         }
         let fresh = |input: regorus::Value| {
             let mut engine = self.engine.clone();
@@ -474,6 +495,31 @@ impl RegoSet {
             }
         }
         (violations, errors)
+    }
+
+    /// The time limit hit on the VM, which does not say in which rule: the
+    /// error names the plan's rules and points at the first one's file.
+    fn vm_time_limit(&self, plan: &Plan, bytecode: &bytecode::Bytecode) -> PolicyError {
+        let rules: Vec<&str> = plan
+            .rules
+            .iter()
+            .filter_map(|&i| self.rules.get(i).map(|r| r.path.as_str()))
+            .collect();
+        let first = rules.first().copied().unwrap_or_default();
+        let path = self
+            .outlines
+            .iter()
+            .find(|o| first.starts_with(&format!("{}.", o.package)))
+            .map_or("<policy>", |o| o.source.as_str());
+        PolicyError::new(
+            path,
+            None,
+            format!(
+                "evaluating {} took longer than the time limit ({:?}) on the VM; the policy loops over too much data (`--rego-engine interpreter` names the rule)",
+                rules.join(", "),
+                bytecode.time_limit()
+            ),
+        )
     }
 
     /// An evaluation error, located in the policy when regorus knows where.
@@ -1184,6 +1230,22 @@ deny_conflict := x if {
         );
         let set = RegoSet::load(&[file], &[], &vm).unwrap();
         let bytecode = set.bytecode.as_ref().expect("compiles for the VM");
+        assert_eq!(set.vm_refused(), None);
+        let printing = PolicyFile {
+            path: "print.rego".into(),
+            text: "package main\nimport rego.v1\n\ndeny contains 1 if print(input)\n".into(),
+        };
+        let refused = RegoSet::load(&[printing], &[], &vm).unwrap();
+        assert!(refused.bytecode.is_none());
+        assert!(refused.vm_refused().is_some_and(|r| r.contains("print")));
+        let ranges = PolicyFile {
+            path: "range.rego".into(),
+            text:
+                "package main\nimport rego.v1\n\ndeny contains n if some n in numbers.range(1, 3)\n"
+                    .into(),
+        };
+        let refused = RegoSet::load(&[ranges], &[], &vm).unwrap();
+        assert_eq!(refused.vm_refused(), Some("it calls `numbers.range`"));
         let pod = |name: &str| serde_json::json!({"kind": "Pod", "metadata": {"name": name}});
         let messages = |(v, e): (Vec<Violation>, Vec<PolicyError>)| {
             assert!(e.is_empty(), "{e:?}");
