@@ -330,6 +330,40 @@ fn rego_engines_agree_except_on_errors() {
     let config_arg = config.to_str().unwrap();
     run(&["--config", config_arg], 1);
     run(&["--config", config_arg, "--rego-engine", "interpreter"], 2);
+
+    // A set the VM cannot run safely stays on the interpreter, and says so.
+    let recursive = dir.path().join("recursive.rego");
+    fs::write(
+        &recursive,
+        "package main\nimport rego.v1\n\na if b\nb if a\n\ndeny contains \"x\" if a\n",
+    )
+    .unwrap();
+    let out = palisade()
+        .args([
+            "scan",
+            APP,
+            "--scanners",
+            "policy",
+            "--rego-engine",
+            "vm",
+            "--policy",
+        ])
+        .arg(&recursive)
+        .assert()
+        .code(2)
+        .get_output()
+        .clone();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains(
+            "--rego-engine vm: these policies run on the interpreter: its rules can call themselves"
+        ),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("recursive.rego"),
+        "the recursion is reported: {stderr}"
+    );
 }
 
 #[test]

@@ -445,6 +445,35 @@ mod tests {
         assert!(images_of(&json!({"kind": "ConfigMap"})).is_empty());
     }
 
+    /// The log names the Rego engine in use, and why `vm` was refused.
+    #[test]
+    fn rego_engine_is_reported() {
+        let dir = tempfile::tempdir().unwrap();
+        let write = |name: &str, text: &str| std::fs::write(dir.path().join(name), text).unwrap();
+        write(
+            "plain.rego",
+            "package main\nimport rego.v1\n\ndeny contains 1 if input.x\n",
+        );
+        write(
+            "printing.rego",
+            "package main\nimport rego.v1\n\ndeny contains 1 if print(1)\n",
+        );
+        let engine = |policy: &str, engine: &str| {
+            let yaml = format!("policies: [{policy}]\nrego-engine: {engine}\n");
+            let config = Config::parse("c.yaml", &yaml).unwrap();
+            Compiled::compile(config, None, dir.path())
+                .unwrap()
+                .rego_engine()
+        };
+        assert_eq!(engine("plain.rego", "interpreter"), "interpreter");
+        assert_eq!(engine("plain.rego", "vm"), "vm");
+        let refused = engine("printing.rego", "vm");
+        assert!(
+            refused.starts_with("interpreter (vm refused: "),
+            "{refused}"
+        );
+    }
+
     #[test]
     fn actions_resolve_by_code_name_and_severity() {
         let config = Config::parse(
