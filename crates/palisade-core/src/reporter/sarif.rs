@@ -5,6 +5,7 @@
 use std::collections::BTreeMap;
 use std::io::{self, Write};
 
+use serde::Serialize;
 use serde_json::{Value, json};
 
 use crate::{Finding, InputError, Report, RuleMeta, SuppressionKind, TOOL_VERSION};
@@ -19,36 +20,149 @@ pub(super) fn write(report: &Report, out: &mut dyn Write) -> io::Result<()> {
         .enumerate()
         .map(|(i, code)| (code.as_str(), i))
         .collect();
-    let rules: Vec<Value> = report.rules.values().map(rule).collect();
-    let results: Vec<Value> = report
-        .findings
-        .iter()
-        .map(|f| result(f, index.get(f.code.as_ref()).copied()))
-        .collect();
-    let notifications: Vec<Value> = report.errors.iter().map(notification).collect();
-    let doc = json!({
-        "$schema": SCHEMA,
-        "version": "2.1.0",
-        "runs": [{
-            "tool": {
+    // Results are serialized straight from the findings (a report can hold
+    // tens of thousands); the document keeps its keys in the alphabetical
+    // order a `serde_json::Value` would give them.
+    let doc = Document {
+        schema: SCHEMA,
+        runs: [Run {
+            column_kind: "unicodeCodePoints",
+            invocations: [Invocation {
+                execution_successful: true,
+                notifications: report.errors.iter().map(notification).collect(),
+            }],
+            results: Results(report, &index),
+            tool: json!({
                 "driver": {
                     "name": "palisade",
                     "version": TOOL_VERSION,
                     "semanticVersion": TOOL_VERSION,
                     "informationUri": INFORMATION_URI,
-                    "rules": rules,
+                    "rules": report.rules.values().map(rule).collect::<Vec<Value>>(),
                 }
-            },
-            "invocations": [{
-                "executionSuccessful": true,
-                "toolExecutionNotifications": notifications,
-            }],
-            "columnKind": "unicodeCodePoints",
-            "results": results,
-        }]
-    });
+            }),
+        }],
+        version: "2.1.0",
+    };
     serde_json::to_writer_pretty(&mut *out, &doc)?;
     out.write_all(b"\n")
+}
+
+#[derive(Serialize)]
+struct Document<'a> {
+    #[serde(rename = "$schema")]
+    schema: &'static str,
+    runs: [Run<'a>; 1],
+    version: &'static str,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct Run<'a> {
+    column_kind: &'static str,
+    invocations: [Invocation; 1],
+    results: Results<'a>,
+    tool: Value,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct Invocation {
+    execution_successful: bool,
+    #[serde(rename = "toolExecutionNotifications")]
+    notifications: Vec<Value>,
+}
+
+/// The findings as SARIF results, serialized one by one.
+struct Results<'a>(&'a Report, &'a BTreeMap<&'a str, usize>);
+
+impl Serialize for Results<'_> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let Results(report, index) = *self;
+        s.collect_seq(
+            report
+                .findings
+                .iter()
+                .map(|f| result(f, index.get(f.code.as_ref()).copied())),
+        )
+    }
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct SarifResult<'a> {
+    level: &'static str,
+    locations: [Location; 1],
+    message: Text<'a>,
+    partial_fingerprints: Fingerprints<'a>,
+    properties: Properties,
+    rule_id: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    rule_index: Option<usize>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    suppressions: Option<[Suppression; 1]>,
+}
+
+#[derive(Serialize)]
+struct Text<'a> {
+    text: &'a str,
+}
+
+#[derive(Serialize)]
+struct Fingerprints<'a> {
+    #[serde(rename = "palisade/v1")]
+    v1: &'a str,
+}
+
+#[derive(Serialize)]
+struct Properties {
+    severity: &'static str,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct Location {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    logical_locations: Option<[LogicalLocation; 1]>,
+    physical_location: PhysicalLocation,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct LogicalLocation {
+    fully_qualified_name: String,
+    kind: &'static str,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct PhysicalLocation {
+    artifact_location: ArtifactLocation,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    region: Option<Region>,
+}
+
+#[derive(Serialize)]
+struct ArtifactLocation {
+    uri: String,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct Region {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    end_column: Option<u32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    end_line: Option<u32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    start_column: Option<u32>,
+    start_line: u32,
+}
+
+#[derive(Serialize)]
+struct Suppression {
+    justification: String,
+    kind: &'static str,
 }
 
 fn rule(r: &RuleMeta) -> Value {
@@ -85,44 +199,20 @@ fn rule(r: &RuleMeta) -> Value {
     })
 }
 
-fn result(f: &Finding, rule_index: Option<usize>) -> Value {
-    let mut physical = json!({
-        "artifactLocation": { "uri": uri(&f.location.path) },
-    });
-    if let Some(span) = f.location.span.filter(|s| s.start.line > 0) {
-        let mut region = json!({ "startLine": span.start.line });
-        if span.start.column > 0 {
-            region["startColumn"] = json!(span.start.column);
+fn result(f: &Finding, rule_index: Option<usize>) -> SarifResult<'_> {
+    let region = f.location.span.filter(|s| s.start.line > 0).map(|span| {
+        let ends = span.end.line >= span.start.line && span.end.line > 0;
+        let end_column = ends
+            && span.end.column > 0
+            && (span.end.line > span.start.line || span.end.column >= span.start.column);
+        Region {
+            start_line: span.start.line,
+            start_column: (span.start.column > 0).then_some(span.start.column),
+            end_line: ends.then_some(span.end.line),
+            end_column: end_column.then(|| span.end.column.max(1)),
         }
-        if span.end.line >= span.start.line && span.end.line > 0 {
-            region["endLine"] = json!(span.end.line);
-            if span.end.column > 0
-                && (span.end.line > span.start.line || span.end.column >= span.start.column)
-            {
-                region["endColumn"] = json!(span.end.column.max(1));
-            }
-        }
-        physical["region"] = region;
-    }
-    let mut location = json!({ "physicalLocation": physical });
-    if let Some(resource) = &f.resource {
-        location["logicalLocations"] = json!([{
-            "fullyQualifiedName": resource.to_string(),
-            "kind": "resource",
-        }]);
-    }
-    let mut result = json!({
-        "ruleId": f.code,
-        "level": f.severity.sarif_level(),
-        "message": { "text": f.message },
-        "locations": [location],
-        "partialFingerprints": { "palisade/v1": f.fingerprint },
-        "properties": { "severity": f.severity.as_str() },
     });
-    if let Some(i) = rule_index {
-        result["ruleIndex"] = json!(i);
-    }
-    if let Some(s) = &f.suppressed {
+    let suppressions = f.suppressed.as_ref().map(|s| {
         let kind = match s.kind {
             SuppressionKind::Inline | SuppressionKind::Annotation => "inSource",
             SuppressionKind::Config | SuppressionKind::Baseline | SuppressionKind::Vex => {
@@ -133,9 +223,36 @@ fn result(f: &Finding, rule_index: Option<usize>) -> Value {
             Some(r) => format!("{}: {r}", s.kind.as_str()),
             None => s.kind.as_str().to_string(),
         };
-        result["suppressions"] = json!([{ "kind": kind, "justification": justification }]);
+        [Suppression {
+            justification,
+            kind,
+        }]
+    });
+    SarifResult {
+        level: f.severity.sarif_level(),
+        locations: [Location {
+            logical_locations: f.resource.as_ref().map(|resource| {
+                [LogicalLocation {
+                    fully_qualified_name: resource.to_string(),
+                    kind: "resource",
+                }]
+            }),
+            physical_location: PhysicalLocation {
+                artifact_location: ArtifactLocation {
+                    uri: uri(&f.location.path),
+                },
+                region,
+            },
+        }],
+        message: Text { text: &f.message },
+        partial_fingerprints: Fingerprints { v1: &f.fingerprint },
+        properties: Properties {
+            severity: f.severity.as_str(),
+        },
+        rule_id: &f.code,
+        rule_index,
+        suppressions,
     }
-    result
 }
 
 fn notification(e: &InputError) -> Value {
