@@ -60,8 +60,9 @@ fn summary(report: &Value) -> String {
     out
 }
 
-#[test]
-fn scan_applies_rego_and_vaps_with_exact_locations() {
+/// The JSON report of the example policies over the app and the VAPs in
+/// the inputs (they find something: exit 1).
+fn examples_report(extra: &[&str]) -> Value {
     let out = with_examples(palisade().args([
         "scan",
         APP,
@@ -71,12 +72,18 @@ fn scan_applies_rego_and_vaps_with_exact_locations() {
         "--format",
         "json",
     ]))
+    .args(extra)
     .assert()
     .code(1)
     .get_output()
     .stdout
     .clone();
-    let report = json_of(&out);
+    json_of(&out)
+}
+
+#[test]
+fn scan_applies_rego_and_vaps_with_exact_locations() {
+    let report = examples_report(&[]);
     insta::assert_snapshot!("policy_scan_json", summary(&report));
     // Findings carry the policies' metadata like a built-in rule's.
     let finding = |code: &str| {
@@ -272,24 +279,7 @@ fn configuration_names_policies_and_data() {
 /// too, and the flag wins over it.
 #[test]
 fn rego_engines_agree_except_on_errors() {
-    let scan = |extra: &[&str]| {
-        let out = with_examples(palisade().args([
-            "scan",
-            APP,
-            VAP_IN_INPUTS,
-            "--scanners",
-            "policy",
-            "--format",
-            "json",
-        ]))
-        .args(extra)
-        .assert()
-        .code(1)
-        .get_output()
-        .stdout
-        .clone();
-        summary(&json_of(&out))
-    };
+    let scan = |extra: &[&str]| summary(&examples_report(extra));
     let interpreted = scan(&[]);
     assert!(interpreted.contains("ACME-013"), "{interpreted}");
     assert_eq!(scan(&["--rego-engine", "vm"]), interpreted);

@@ -55,7 +55,7 @@ pub struct Config {
     pub rego_packages: Vec<String>,
     /// `interpreter` (default): a policy's evaluation error follows the
     /// failure policy. `vm`: about twice as fast, but an error inside a
-    /// rule makes the rule undefined (the object is admitted by it).
+    /// rule makes the rule undefined (the failure policy does not apply).
     pub rego_engine: RegoEngine,
     pub exemptions: Exemptions,
     pub images: ImagePolicy,

@@ -505,14 +505,8 @@ impl RegoSet {
             .iter()
             .filter_map(|&i| self.rules.get(i).map(|r| r.path.as_str()))
             .collect();
-        let first = rules.first().copied().unwrap_or_default();
-        let path = self
-            .outlines
-            .iter()
-            .find(|o| first.starts_with(&format!("{}.", o.package)))
-            .map_or("<policy>", |o| o.source.as_str());
         PolicyError::new(
-            path,
+            self.source_of(rules.first().copied().unwrap_or_default()),
             None,
             format!(
                 "evaluating {} took longer than the time limit ({:?}) on the VM; the policy loops over too much data (`--rego-engine interpreter` names the rule)",
@@ -522,13 +516,17 @@ impl RegoSet {
         )
     }
 
-    /// An evaluation error, located in the policy when regorus knows where.
-    fn runtime_error(&self, rule_path: &str, e: &dyn std::fmt::Display) -> PolicyError {
-        let fallback = self
-            .outlines
+    /// The file of a rule's package, for errors regorus does not locate.
+    fn source_of(&self, rule_path: &str) -> &str {
+        self.outlines
             .iter()
             .find(|o| rule_path.starts_with(&format!("{}.", o.package)))
-            .map_or("<policy>", |o| o.source.as_str());
+            .map_or("<policy>", |o| o.source.as_str())
+    }
+
+    /// An evaluation error, located in the policy when regorus knows where.
+    fn runtime_error(&self, rule_path: &str, e: &dyn std::fmt::Display) -> PolicyError {
+        let fallback = self.source_of(rule_path);
         let mut err = char_columns(PolicyError::from_regorus(fallback, e), &self.texts);
         if err.message.contains("time limit") {
             err.message = format!(
@@ -1141,6 +1139,30 @@ pub fn to_pointer(v: &Value) -> Option<String> {
 mod tests {
     use super::*;
 
+    /// Two definitions of a complete rule that disagree when
+    /// `input.conflict` is set.
+    const CONFLICTING_RULES: &str = r#"
+deny_conflict := x if {
+	input.conflict
+	x := 1
+}
+
+deny_conflict := x if {
+	input.conflict
+	x := 2
+}
+"#;
+
+    fn pod(name: &str) -> Value {
+        serde_json::json!({"kind": "Pod", "metadata": {"name": name}})
+    }
+
+    /// The messages of an evaluation that must have no error.
+    fn messages((v, e): (Vec<Violation>, Vec<PolicyError>)) -> Vec<String> {
+        assert!(e.is_empty(), "{e:?}");
+        v.into_iter().map(|v| v.message).collect()
+    }
+
     /// Engines are reused across objects only after a clean evaluation:
     /// results do not depend on what was evaluated before, a failed
     /// evaluation's engine is dropped, and prints do not pile up.
@@ -1154,27 +1176,12 @@ deny contains msg if {
 	input.kind == "Pod"
 	msg := sprintf("pod %s", [input.metadata.name])
 }
-
-deny_conflict := x if {
-	input.conflict
-	x := 1
-}
-
-deny_conflict := x if {
-	input.conflict
-	x := 2
-}
 "#;
         let file = PolicyFile {
             path: "p.rego".into(),
-            text: text.into(),
+            text: format!("{text}{CONFLICTING_RULES}"),
         };
         let set = RegoSet::load(&[file], &[], &RegoOptions::default()).unwrap();
-        let pod = |name: &str| serde_json::json!({"kind": "Pod", "metadata": {"name": name}});
-        let messages = |(v, e): (Vec<Violation>, Vec<PolicyError>)| {
-            assert!(e.is_empty(), "{e:?}");
-            v.into_iter().map(|v| v.message).collect::<Vec<_>>()
-        };
         let spares = || set.spares.lock().unwrap().len();
         let first = messages(set.evaluate(&pod("a")));
         assert_eq!(first, ["pod a"]);
@@ -1203,20 +1210,10 @@ deny contains msg if {
 	input.kind == "Pod"
 	msg := sprintf("pod %s", [input.metadata.name])
 }
-
-deny_conflict := x if {
-	input.conflict
-	x := 1
-}
-
-deny_conflict := x if {
-	input.conflict
-	x := 2
-}
 "#;
         let file = PolicyFile {
             path: "p.rego".into(),
-            text: text.into(),
+            text: format!("{text}{CONFLICTING_RULES}"),
         };
         let vm = RegoOptions {
             engine: RegoEngine::Vm,
@@ -1246,11 +1243,6 @@ deny_conflict := x if {
         };
         let refused = RegoSet::load(&[ranges], &[], &vm).unwrap();
         assert_eq!(refused.vm_refused(), Some("it calls `numbers.range`"));
-        let pod = |name: &str| serde_json::json!({"kind": "Pod", "metadata": {"name": name}});
-        let messages = |(v, e): (Vec<Violation>, Vec<PolicyError>)| {
-            assert!(e.is_empty(), "{e:?}");
-            v.into_iter().map(|v| v.message).collect::<Vec<_>>()
-        };
         let first = messages(set.evaluate(&pod("a")));
         assert_eq!(first, ["pod a"]);
         assert_eq!(bytecode.spares(), 1);
