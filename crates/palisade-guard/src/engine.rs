@@ -16,7 +16,7 @@ use std::os::unix::ffi::OsStrExt;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::{Duration, Instant, SystemTime};
 
 use rustix::event::{PollFd, PollFlags};
 use rustix::fs::{Mode as FileMode, OFlags};
@@ -28,6 +28,7 @@ use crate::event::{
     SummaryEvent,
 };
 use crate::fanotify::{self, Fanotify, OPEN_EXEC_PERM, OPEN_PERM, Q_OVERFLOW, RawEvent};
+use crate::known::KnownImageFiles;
 use crate::layers::{LayerDirs, Origin};
 use crate::mountinfo::{self, DevId, MountEntry};
 use crate::overlay::{self, OverlayMount};
@@ -79,6 +80,7 @@ struct Guarded {
     key: (u64, PathBuf),
     mount_point: PathBuf,
     dirs: LayerDirs,
+    known: KnownImageFiles,
 }
 
 /// What to say about an event once it is answered.
@@ -393,11 +395,23 @@ impl Guard {
             self.last_exec = None;
             return Ok(quiet_allow);
         }
-        let view: MountView = self.resolver.resolve(fd, &facts, pid, &mut self.path_buf)?;
+        let view = self.resolver.view(fd, &facts, pid)?;
         let guarded = self
             .overlays
             .get_mut(&view.dev)
             .ok_or(DecideError::UnknownOverlay(view.dev))?;
+        if facts.nlink != 0
+            && !self.settings.report_allowed
+            && guarded.known.contains(&facts.identity())
+        {
+            self.counters.known_image += 1;
+            if exec {
+                self.counters.allowed_image += 1;
+                self.last_exec = Some(this_file);
+            }
+            return Ok(quiet_allow);
+        }
+        self.resolver.path(fd, &view, &mut self.path_buf)?;
         let rel = self.path_buf.get(1..).unwrap_or_default();
         let lookup_error = |source| DecideError::Lookup {
             path: String::from_utf8_lossy(rel).into_owned(),
@@ -412,6 +426,12 @@ impl Guard {
             Access::Exec
         } else {
             if !origin.is_drift() {
+                // Not in the upper layer: allowed. Proven in a lower one
+                // (the answer is remembered by path), it is known from now
+                // on, so the next open of it costs a `statx` alone.
+                if guarded.dirs.in_lower(rel).unwrap_or(false) {
+                    guarded.known.remember(facts.identity(), SystemTime::now());
+                }
                 return Ok(quiet_allow);
             }
             // A drifted file opened: only an interpreter's or the loader's
@@ -441,6 +461,7 @@ impl Guard {
             }
         }
         if !origin.is_drift() {
+            guarded.known.remember(facts.identity(), SystemTime::now());
             self.counters.allowed_image += 1;
             self.last_exec = Some(this_file);
             if !self.settings.report_allowed {
@@ -704,6 +725,7 @@ impl Guard {
                 key: (entry.mount_id, dirs.upper_path.clone()),
                 mount_point: entry.mount_point.clone(),
                 dirs,
+                known: KnownImageFiles::default(),
             },
             upper,
         ))

@@ -90,6 +90,9 @@ pub struct Counters {
     pub open_events: u64,
     /// Execs of image files, allowed.
     pub allowed_image: u64,
+    /// Events answered from the files already known to be from the image
+    /// (by device, inode and ctime), without placing the file again.
+    pub known_image: u64,
     /// Drift by origin.
     pub drift_new: u64,
     pub drift_modified: u64,

@@ -121,7 +121,8 @@ impl LayerDirs {
         }
     }
 
-    fn in_lower(&mut self, rel: &[u8]) -> io::Result<bool> {
+    /// Whether `rel` is in some lower layer.
+    pub fn in_lower(&mut self, rel: &[u8]) -> io::Result<bool> {
         if let Some(&known) = self.lower_cache.get(rel) {
             return Ok(known);
         }

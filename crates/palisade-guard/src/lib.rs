@@ -21,6 +21,7 @@ pub mod config;
 mod engine;
 pub mod event;
 pub mod fanotify;
+pub mod known;
 pub mod layers;
 pub mod manifests;
 pub mod mountinfo;

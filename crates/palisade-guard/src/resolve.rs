@@ -15,9 +15,11 @@ use std::collections::HashMap;
 use std::io;
 use std::os::fd::{AsRawFd, BorrowedFd, OwnedFd};
 use std::os::unix::ffi::OsStrExt;
+use std::sync::Arc;
 
 use rustix::fs::{AtFlags, Mode, OFlags, StatxFlags};
 
+use crate::known::Identity;
 use crate::mountinfo::{self, DevId, MountEntry};
 
 /// `STATX_MNT_ID_UNIQUE` (Linux 6.8): a 64-bit mount id never reused.
@@ -54,6 +56,18 @@ pub struct FileFacts {
     pub nlink: u32,
     pub ino: u64,
     pub dev: (u32, u32),
+    /// Seconds and nanoseconds since the epoch.
+    pub ctime: (i64, u32),
+}
+
+impl FileFacts {
+    pub fn identity(&self) -> Identity {
+        Identity {
+            dev: self.dev,
+            ino: self.ino,
+            ctime: self.ctime,
+        }
+    }
 }
 
 /// Why an event's file could not be placed.
@@ -73,11 +87,11 @@ pub enum ResolveError {
 #[derive(Debug, Default)]
 pub struct Resolver {
     /// Mounts in the guard's mount table, by (old-style) mount id.
-    own: HashMap<u64, MountView>,
+    own: HashMap<u64, Arc<MountView>>,
     /// Mounts found in processes' tables, by unique id when the kernel has
     /// them, else by old-style id. Misses are not remembered: the mount may
     /// be in the next refresh of the guard's table.
-    foreign: HashMap<u64, MountView>,
+    foreign: HashMap<u64, Arc<MountView>>,
     /// Whether the kernel reports unique mount ids (never reused).
     unique_ids: Option<bool>,
     /// `/proc/self/fd`, opened once: reading a link relative to it skips
@@ -90,7 +104,7 @@ impl Resolver {
     /// mount is gone, and devices numbers once an overlay is gone, so the
     /// cache of other namespaces' mounts is dropped with every change.
     pub fn set_own(&mut self, own: HashMap<u64, MountView>) {
-        self.own = own;
+        self.own = own.into_iter().map(|(id, v)| (id, Arc::new(v))).collect();
         self.foreign.clear();
     }
 
@@ -98,6 +112,7 @@ impl Resolver {
         let want_unique = self.unique_ids != Some(false);
         let mask = StatxFlags::NLINK
             | StatxFlags::INO
+            | StatxFlags::CTIME
             | if want_unique {
                 StatxFlags::from_bits_retain(STATX_MNT_ID_UNIQUE)
             } else {
@@ -113,19 +128,19 @@ impl Resolver {
             nlink: stx.stx_nlink,
             ino: stx.stx_ino,
             dev: (stx.stx_dev_major, stx.stx_dev_minor),
+            ctime: (stx.stx_ctime.tv_sec, stx.stx_ctime.tv_nsec),
         })
     }
 
-    /// Places the event's file: its overlay mount and its path inside the
-    /// overlay (absolute, e.g. `/usr/bin/true`), written into `path`.
-    pub fn resolve(
+    /// Writes the event's file's path inside the overlay of `view` (its
+    /// mount, from [`Resolver::view`]) into `path`: absolute, e.g.
+    /// `/usr/bin/true`.
+    pub fn path(
         &mut self,
         fd: BorrowedFd<'_>,
-        facts: &FileFacts,
-        pid: i32,
+        view: &MountView,
         path: &mut Vec<u8>,
-    ) -> Result<MountView, ResolveError> {
-        let view = self.view(fd, facts, pid)?;
+    ) -> Result<(), ResolveError> {
         let link = self.readlink_fd(fd).map_err(ResolveError::Readlink)?;
         let suffix = below(&link, &view.mount_point).ok_or_else(|| ResolveError::OutsideMount {
             path: String::from_utf8_lossy(&link).into_owned(),
@@ -133,7 +148,7 @@ impl Resolver {
         })?;
         path.clear();
         join(path, &view.root, suffix);
-        Ok(view)
+        Ok(())
     }
 
     /// `readlink /proc/self/fd/N`, relative to the open `/proc/self/fd`
@@ -159,18 +174,19 @@ impl Resolver {
         Ok(target.into_bytes())
     }
 
-    fn view(
+    /// The mount the event's process used, which names the overlay.
+    pub fn view(
         &mut self,
         fd: BorrowedFd<'_>,
         facts: &FileFacts,
         pid: i32,
-    ) -> Result<MountView, ResolveError> {
+    ) -> Result<Arc<MountView>, ResolveError> {
         let unique = self.unique_ids == Some(true);
         if !unique && let Some(view) = self.own.get(&facts.mount_key) {
-            return Ok(view.clone());
+            return Ok(Arc::clone(view));
         }
         if let Some(cached) = self.foreign.get(&facts.mount_key) {
-            return Ok(cached.clone());
+            return Ok(Arc::clone(cached));
         }
         // Unique ids are not in mountinfo: find the old-style id.
         let old_id = if unique {
@@ -181,13 +197,13 @@ impl Resolver {
             facts.mount_key
         };
         let found = match self.own.get(&old_id) {
-            Some(view) => view.clone(),
-            None => foreign_view(pid, old_id).ok_or(ResolveError::UnknownMount(old_id))?,
+            Some(view) => Arc::clone(view),
+            None => Arc::new(foreign_view(pid, old_id).ok_or(ResolveError::UnknownMount(old_id))?),
         };
         if self.foreign.len() >= MAX_FOREIGN {
             self.foreign.clear();
         }
-        self.foreign.insert(facts.mount_key, found.clone());
+        self.foreign.insert(facts.mount_key, Arc::clone(&found));
         Ok(found)
     }
 }

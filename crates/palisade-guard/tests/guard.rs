@@ -230,6 +230,57 @@ fn enforce_denies_drift_and_allows_the_image() {
 }
 
 #[test]
+fn known_image_files_are_forgotten_when_copied_up() {
+    if !can_run("known_image_files_are_forgotten_when_copied_up") {
+        return;
+    }
+    let overlay = TestOverlay::new().unwrap();
+    // Image files are remembered once their status is settled (unchanged
+    // for a second), as in a real image.
+    std::thread::sleep(palisade_guard::known::SETTLED + Duration::from_millis(200));
+    let guard = Running::start(guard_config(Mode::Enforce, &overlay));
+    let (chmodded, reopened) = (overlay.path("bin/true"), overlay.path("bin/modify-me"));
+    for _ in 0..3 {
+        assert!(run(&chmodded).success());
+        assert!(run(&reopened).success());
+    }
+    // Copy-ups that write nothing: a chmod to the same mode, and an open
+    // for writing (after which a shared mapping could change the file
+    // without a write event).
+    let mode = std::fs::metadata(&chmodded).unwrap().permissions();
+    std::fs::set_permissions(&chmodded, mode).unwrap();
+    drop(
+        std::fs::OpenOptions::new()
+            .read(true)
+            .write(true)
+            .open(&reopened)
+            .unwrap(),
+    );
+    for path in [&chmodded, &reopened] {
+        assert!(
+            overlay
+                .rw
+                .join("upper/bin")
+                .join(path.file_name().unwrap())
+                .exists(),
+            "{} copied up",
+            path.display()
+        );
+        let ran = run(path);
+        transcript("known, then copied up", path, &ran);
+        assert!(ran.denied(), "{}: {ran:?}", path.display());
+    }
+    let events = guard.events.clone();
+    assert_eq!(events.drift_for("/bin/true")["origin"], "modified");
+    assert_eq!(events.drift_for("/bin/modify-me")["origin"], "modified");
+    let c = guard.finish().counters;
+    // The first exec of each placed it; the other two came from memory.
+    assert_eq!(c.known_image, 4, "{c:?}");
+    assert_eq!(c.allowed_image, 6, "{c:?}");
+    assert_eq!((c.drift_modified, c.denied), (2, 2), "{c:?}");
+}
+
+#[test]
 fn audit_allows_drift_and_reports_it() {
     if !can_run("audit_allows_drift_and_reports_it") {
         return;
