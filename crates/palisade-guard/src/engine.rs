@@ -28,7 +28,7 @@ use crate::event::{
     SummaryEvent,
 };
 use crate::fanotify::{self, Fanotify, OPEN_EXEC_PERM, OPEN_PERM, Q_OVERFLOW, RawEvent};
-use crate::known::KnownImageFiles;
+use crate::known::{ClockWatch, KnownImageFiles};
 use crate::layers::{LayerDirs, Origin};
 use crate::mountinfo::{self, DevId, MountEntry};
 use crate::overlay::{self, OverlayMount};
@@ -128,6 +128,9 @@ pub struct Guard {
     /// The last allowed exec (pid, inode, device): the open event that
     /// follows it for the same file is the same access.
     last_exec: Option<(i32, u64, (u32, u32))>,
+    /// Watches the clock while image files are remembered; `None` once it
+    /// was set (or cannot be watched): the memory is then off.
+    clock: Option<ClockWatch>,
     path_buf: Vec<u8>,
     read_buf: Vec<u8>,
 }
@@ -204,6 +207,7 @@ impl Guard {
             stop: StopHandle { tx: Arc::new(tx) },
             own_root,
             last_exec: None,
+            clock: ClockWatch::new().ok(),
             path_buf: Vec::with_capacity(4096),
             read_buf: vec![0; READ_BUFFER],
         };
@@ -310,6 +314,11 @@ impl Guard {
             if n == 0 {
                 return Ok(());
             }
+            // After the read: a clock set before any of these events was
+            // made is seen before they are answered.
+            if self.clock.as_ref().is_some_and(ClockWatch::was_set) {
+                self.forget_known_files();
+            }
             let (events, error) = fanotify::decode(self.read_buf.get(..n).unwrap_or_default());
             for event in events {
                 self.handle(event);
@@ -383,6 +392,15 @@ impl Guard {
         }
     }
 
+    /// Turns the memory of image files off for the rest of the run.
+    fn forget_known_files(&mut self) {
+        self.clock = None;
+        self.counters.clock_steps += 1;
+        for guarded in self.overlays.values_mut() {
+            guarded.known = KnownImageFiles::default();
+        }
+    }
+
     fn decide(&mut self, fd: BorrowedFd<'_>, pid: i32, exec: bool) -> Result<Verdict, DecideError> {
         let quiet_allow = Verdict {
             decision: Decision::Allow,
@@ -400,10 +418,9 @@ impl Guard {
             .overlays
             .get_mut(&view.dev)
             .ok_or(DecideError::UnknownOverlay(view.dev))?;
-        if facts.nlink != 0
-            && !self.settings.report_allowed
-            && guarded.known.contains(&facts.identity())
-        {
+        let remembering = self.clock.is_some() && !self.settings.report_allowed;
+        let identity = facts.identity().filter(|_| remembering);
+        if facts.nlink != 0 && identity.is_some_and(|id| guarded.known.contains(&id)) {
             self.counters.known_image += 1;
             if exec {
                 self.counters.allowed_image += 1;
@@ -422,15 +439,32 @@ impl Guard {
         } else {
             guarded.dirs.classify(rel, exec).map_err(lookup_error)?
         };
+        // Placed by its path: the event's file must also be the image's
+        // file at that path (a raced rename of a parent directory can make
+        // the path name another file).
+        let is_image_file = |dirs: &mut LayerDirs| {
+            dirs.lower_status(rel)
+                .map(|lower| lower.is_some_and(|lower| facts.shows(&lower)))
+        };
+        if exec
+            && origin == Origin::Image
+            && !is_image_file(&mut guarded.dirs).map_err(lookup_error)?
+        {
+            origin = Origin::Unknown;
+        }
         let access = if exec {
             Access::Exec
         } else {
             if !origin.is_drift() {
-                // Not in the upper layer: allowed. Proven in a lower one
-                // (the answer is remembered by path), it is known from now
-                // on, so the next open of it costs a `statx` alone.
-                if guarded.dirs.in_lower(rel).unwrap_or(false) {
-                    guarded.known.remember(facts.identity(), SystemTime::now());
+                // Not in the upper layer: allowed. An executable proven to
+                // be the image's file is known from now on, so the next
+                // open or exec of it costs a `statx` alone (data files are
+                // not remembered: they would crowd the programs out).
+                if let Some(id) = identity
+                    && facts.executable()
+                    && is_image_file(&mut guarded.dirs).unwrap_or(false)
+                {
+                    guarded.known.remember(id, SystemTime::now());
                 }
                 return Ok(quiet_allow);
             }
@@ -461,7 +495,9 @@ impl Guard {
             }
         }
         if !origin.is_drift() {
-            guarded.known.remember(facts.identity(), SystemTime::now());
+            if let Some(id) = identity {
+                guarded.known.remember(id, SystemTime::now());
+            }
             self.counters.allowed_image += 1;
             self.last_exec = Some(this_file);
             if !self.settings.report_allowed {

@@ -93,6 +93,9 @@ pub struct Counters {
     /// Events answered from the files already known to be from the image
     /// (by device, inode and ctime), without placing the file again.
     pub known_image: u64,
+    /// 1 once the realtime clock was found set: the memory of image files
+    /// is then off for the rest of the run (src/known.rs).
+    pub clock_steps: u64,
     /// Drift by origin.
     pub drift_new: u64,
     pub drift_modified: u64,

@@ -14,9 +14,21 @@
 //! image file copy it up too; a file unlinked while executed (`nlink` 0) is
 //! checked before this memory is consulted.
 //!
-//! What this memory does not cover: a clock stepped back by more than
-//! [`SETTLED`] (by the host's root, not the container), and lower layers
-//! changed under a mounted overlay, which overlayfs forbids.
+//! Only an identity the overlay shows for the image's own file is
+//! remembered: the file was placed by its path, and a path can be raced (a
+//! parent directory renamed between the `readlink` and the lookups), so
+//! the event's file must also show the ctime, mtime and size of the lower
+//! file that provides that path — what overlayfs passes through for a file
+//! only in the lower layers, and what a file of the upper layer cannot show
+//! without setting the clock.
+//!
+//! Setting the clock (`CAP_SYS_TIME`, which a container may be granted: the
+//! clock is not namespaced) could give a new file a chosen ctime. So a
+//! [`ClockWatch`] — a timer that the kernel cancels when the realtime clock
+//! is set — is checked with each batch of events, and the first step of the
+//! clock turns this memory off for the rest of the run: from then on every
+//! event is placed by its path, as without it. Lower layers changed under
+//! a mounted overlay (which overlayfs forbids) are not covered.
 //!
 //! Kernel ignore marks (`FAN_MARK_IGNORE`) would spare even the event, but
 //! they are cleared only by a write event, and a copy-up followed by writes
@@ -24,11 +36,16 @@
 //! guard. Hence this memory in user space.
 
 use std::collections::HashSet;
+use std::io;
+use std::os::fd::OwnedFd;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use rustix::io::Errno;
+use rustix::time::{Itimerspec, TimerfdClockId, TimerfdFlags, TimerfdTimerFlags, Timespec};
 
 /// Identities remembered per overlay; beyond it the memory starts over (a
 /// bound, not an eviction policy).
-pub const MAX_KNOWN: usize = 16 * 1024;
+pub const MAX_KNOWN: usize = 4096;
 
 /// How long ago a file's status must have changed for its identity to be
 /// remembered: longer than any clock granularity.
@@ -90,6 +107,47 @@ impl KnownImageFiles {
     }
 }
 
+/// Tells whether the realtime clock was set (stepped, not slewed) since it
+/// was armed: a timer on that clock, far in the future, that the kernel
+/// cancels when the clock is set (`TFD_TIMER_CANCEL_ON_SET`).
+#[derive(Debug)]
+pub struct ClockWatch {
+    timer: OwnedFd,
+}
+
+impl ClockWatch {
+    pub fn new() -> io::Result<ClockWatch> {
+        let timer = rustix::time::timerfd_create(
+            TimerfdClockId::Realtime,
+            TimerfdFlags::CLOEXEC | TimerfdFlags::NONBLOCK,
+        )?;
+        let far = Itimerspec {
+            it_interval: Timespec {
+                tv_sec: 0,
+                tv_nsec: 0,
+            },
+            it_value: Timespec {
+                // Year 2096: never reached, within the kernel's range.
+                tv_sec: 4_000_000_000,
+                tv_nsec: 0,
+            },
+        };
+        rustix::time::timerfd_settime(
+            &timer,
+            TimerfdTimerFlags::ABSTIME | TimerfdTimerFlags::CANCEL_ON_SET,
+            &far,
+        )?;
+        Ok(ClockWatch { timer })
+    }
+
+    /// Whether the clock was set since the watch was made. Anything but
+    /// "not set" (including an error) counts as set.
+    pub fn was_set(&self) -> bool {
+        let mut buf = [0u8; 8];
+        !matches!(rustix::io::read(&self.timer, &mut buf), Err(Errno::AGAIN))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -137,6 +195,15 @@ mod tests {
             ..id(7, 100)
         };
         assert!(!known.contains(&other_dev));
+    }
+
+    #[test]
+    fn a_new_clock_watch_has_seen_no_step() {
+        // Setting the clock here would disturb the machine: only the quiet
+        // side is checked (tests/guard.rs cannot step the clock either).
+        let watch = ClockWatch::new().unwrap();
+        assert!(!watch.was_set());
+        assert!(!watch.was_set());
     }
 
     #[test]

@@ -14,7 +14,7 @@ use std::io;
 use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
 use std::path::{Path, PathBuf};
 
-use rustix::fs::{Mode, OFlags, ResolveFlags};
+use rustix::fs::{AtFlags, Mode, OFlags, ResolveFlags, StatxFlags};
 use rustix::io::Errno;
 use serde::Serialize;
 
@@ -45,6 +45,17 @@ impl Origin {
     }
 }
 
+/// What `statx` says of the file that provides a path in the lower layers:
+/// for a file only there, the overlay shows exactly these, so an event's
+/// file that shows others is not that file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LowerStatus {
+    /// Seconds and nanoseconds since the epoch.
+    pub ctime: (i64, u32),
+    pub mtime: (i64, u32),
+    pub size: u64,
+}
+
 /// Paths whose presence in the lower layers is remembered. Beyond it the
 /// memory starts over: a bound, not an eviction policy.
 pub const MAX_LOWER_CACHE: usize = 4096;
@@ -55,11 +66,12 @@ pub struct LayerDirs {
     pub upper: OwnedFd,
     pub lower: Vec<OwnedFd>,
     pub upper_path: PathBuf,
-    /// Whether a path is in some lower layer, by path. Lower layers do not
-    /// change while the overlay is mounted (overlayfs forbids it), so an
-    /// answer stays true; it spares the one lookup per lower layer that an
-    /// image file from a deep layer would otherwise cost on every exec.
-    lower_cache: HashMap<Box<[u8]>, bool>,
+    /// Whether a path is in some lower layer (and that file's status), by
+    /// path. Lower layers do not change while the overlay is mounted
+    /// (overlayfs forbids it), so an answer stays true; it spares the one
+    /// lookup per lower layer that an image file from a deep layer would
+    /// otherwise cost on every exec.
+    lower_cache: HashMap<Box<[u8]>, Option<LowerStatus>>,
 }
 
 /// Whether a path exists in one layer.
@@ -106,7 +118,7 @@ impl LayerDirs {
                 return Ok(Origin::Image);
             }
             // Prove it: an image file is in a lower layer at this path.
-            return Ok(if self.in_lower(rel)? {
+            return Ok(if self.lower_status(rel)?.is_some() {
                 Origin::Image
             } else {
                 Origin::Unknown
@@ -114,22 +126,30 @@ impl LayerDirs {
         }
         // Present (or a symlink/mount in the way, which a file from the
         // image would not have in the upper layer).
-        if full && self.in_lower(rel)? {
+        if full && self.lower_status(rel)?.is_some() {
             Ok(Origin::Modified)
         } else {
             Ok(Origin::New)
         }
     }
 
-    /// Whether `rel` is in some lower layer.
-    pub fn in_lower(&mut self, rel: &[u8]) -> io::Result<bool> {
+    /// The status of the file that provides `rel` in the lower layers (the
+    /// uppermost one that has it), or `None` when none has it.
+    pub fn lower_status(&mut self, rel: &[u8]) -> io::Result<Option<LowerStatus>> {
         if let Some(&known) = self.lower_cache.get(rel) {
             return Ok(known);
         }
-        let mut found = false;
+        let mut found = None;
         for dir in &self.lower {
-            if lookup(dir.as_fd(), rel)? == Presence::Present {
-                found = true;
+            if let Found::File(fd) = find(dir.as_fd(), rel)? {
+                let mask = StatxFlags::CTIME | StatxFlags::MTIME | StatxFlags::SIZE;
+                let stx = rustix::fs::statx(&fd, "", AtFlags::EMPTY_PATH, mask)?;
+                // A status the filesystem does not give proves nothing.
+                found = (stx.stx_mask & mask.bits() == mask.bits()).then_some(LowerStatus {
+                    ctime: (stx.stx_ctime.tv_sec, stx.stx_ctime.tv_nsec),
+                    mtime: (stx.stx_mtime.tv_sec, stx.stx_mtime.tv_nsec),
+                    size: stx.stx_size,
+                });
                 break;
             }
         }
@@ -166,6 +186,20 @@ fn context(err: io::Error, what: &str, path: &Path) -> io::Error {
 /// Looks `rel` up beneath `dir` without following symlinks or crossing
 /// mounts.
 pub fn lookup(dir: BorrowedFd<'_>, rel: &[u8]) -> io::Result<Presence> {
+    Ok(match find(dir, rel)? {
+        Found::File(_) => Presence::Present,
+        Found::Absent => Presence::Absent,
+        Found::Redirected => Presence::Redirected,
+    })
+}
+
+enum Found {
+    File(OwnedFd),
+    Absent,
+    Redirected,
+}
+
+fn find(dir: BorrowedFd<'_>, rel: &[u8]) -> io::Result<Found> {
     let rel = if rel.is_empty() { &b"."[..] } else { rel };
     let flags = OFlags::PATH | OFlags::NOFOLLOW | OFlags::CLOEXEC;
     let resolve = ResolveFlags::BENEATH | ResolveFlags::NO_SYMLINKS | ResolveFlags::NO_XDEV;
@@ -173,9 +207,9 @@ pub fn lookup(dir: BorrowedFd<'_>, rel: &[u8]) -> io::Result<Presence> {
     // retry. Bounded, then reported as an error (answered by default).
     for _ in 0..4 {
         match rustix::fs::openat2(dir, rel, flags, Mode::empty(), resolve) {
-            Ok(_fd) => return Ok(Presence::Present),
-            Err(Errno::NOENT | Errno::NOTDIR) => return Ok(Presence::Absent),
-            Err(Errno::LOOP | Errno::XDEV) => return Ok(Presence::Redirected),
+            Ok(fd) => return Ok(Found::File(fd)),
+            Err(Errno::NOENT | Errno::NOTDIR) => return Ok(Found::Absent),
+            Err(Errno::LOOP | Errno::XDEV) => return Ok(Found::Redirected),
             Err(Errno::AGAIN) => continue,
             Err(e) => return Err(e.into()),
         }
@@ -277,6 +311,22 @@ mod tests {
             );
             assert!(dirs.lower_cache.len() <= MAX_LOWER_CACHE);
         }
+    }
+
+    #[test]
+    fn gives_the_status_of_the_uppermost_lower_file() {
+        use std::os::unix::fs::MetadataExt;
+        let tmp = tempfile::tempdir().unwrap();
+        let layers = layers(tmp.path());
+        fs::write(tmp.path().join("l1/bin/image"), b"top layer").unwrap();
+        let mut dirs = LayerDirs::open(&layers, None).unwrap().unwrap();
+        let status = dirs.lower_status(b"bin/image").unwrap().unwrap();
+        let top = fs::metadata(tmp.path().join("l1/bin/image")).unwrap();
+        assert_eq!(status.size, 9);
+        assert_eq!(status.ctime, (top.ctime(), top.ctime_nsec() as u32));
+        assert_eq!(status.mtime, (top.mtime(), top.mtime_nsec() as u32));
+        assert_eq!(dirs.lower_status(b"bin/new").unwrap(), None);
+        assert_eq!(dirs.lower_status(b"bin/changed").unwrap().unwrap().size, 1);
     }
 
     #[test]

@@ -20,6 +20,7 @@ use std::sync::Arc;
 use rustix::fs::{AtFlags, Mode, OFlags, StatxFlags};
 
 use crate::known::Identity;
+use crate::layers::LowerStatus;
 use crate::mountinfo::{self, DevId, MountEntry};
 
 /// `STATX_MNT_ID_UNIQUE` (Linux 6.8): a 64-bit mount id never reused.
@@ -58,15 +59,32 @@ pub struct FileFacts {
     pub dev: (u32, u32),
     /// Seconds and nanoseconds since the epoch.
     pub ctime: (i64, u32),
+    pub mtime: (i64, u32),
+    pub size: u64,
+    pub mode: u16,
+    /// Whether the filesystem gave all of the above.
+    pub complete: bool,
 }
 
 impl FileFacts {
-    pub fn identity(&self) -> Identity {
-        Identity {
+    /// The file's identity, when the filesystem gives all of it.
+    pub fn identity(&self) -> Option<Identity> {
+        self.complete.then_some(Identity {
             dev: self.dev,
             ino: self.ino,
             ctime: self.ctime,
-        }
+        })
+    }
+
+    /// Whether this is what the overlay shows for `lower`, the file that
+    /// provides the path in the lower layers, when only they have it.
+    pub fn shows(&self, lower: &LowerStatus) -> bool {
+        self.complete
+            && (self.ctime, self.mtime, self.size) == (lower.ctime, lower.mtime, lower.size)
+    }
+
+    pub fn executable(&self) -> bool {
+        self.mode & 0o111 != 0
     }
 }
 
@@ -110,9 +128,13 @@ impl Resolver {
 
     pub fn facts(&mut self, fd: BorrowedFd<'_>) -> Result<FileFacts, ResolveError> {
         let want_unique = self.unique_ids != Some(false);
-        let mask = StatxFlags::NLINK
-            | StatxFlags::INO
+        let status = StatxFlags::INO
             | StatxFlags::CTIME
+            | StatxFlags::MTIME
+            | StatxFlags::SIZE
+            | StatxFlags::MODE;
+        let mask = StatxFlags::NLINK
+            | status
             | if want_unique {
                 StatxFlags::from_bits_retain(STATX_MNT_ID_UNIQUE)
             } else {
@@ -129,6 +151,10 @@ impl Resolver {
             ino: stx.stx_ino,
             dev: (stx.stx_dev_major, stx.stx_dev_minor),
             ctime: (stx.stx_ctime.tv_sec, stx.stx_ctime.tv_nsec),
+            mtime: (stx.stx_mtime.tv_sec, stx.stx_mtime.tv_nsec),
+            size: stx.stx_size,
+            mode: stx.stx_mode,
+            complete: stx.stx_mask & status.bits() == status.bits(),
         })
     }
 
@@ -264,6 +290,55 @@ mod tests {
         out.clear();
         join(&mut out, b"/", b"");
         assert_eq!(out, b"/");
+    }
+
+    #[test]
+    fn a_file_shows_a_lower_status_only_when_all_of_it_matches() {
+        let facts = FileFacts {
+            mount_key: 1,
+            nlink: 1,
+            ino: 7,
+            dev: (0, 42),
+            ctime: (100, 5),
+            mtime: (90, 0),
+            size: 10,
+            mode: 0o100755,
+            complete: true,
+        };
+        let lower = LowerStatus {
+            ctime: (100, 5),
+            mtime: (90, 0),
+            size: 10,
+        };
+        assert!(facts.shows(&lower));
+        assert!(facts.executable());
+        assert!(facts.identity().is_some());
+        for other in [
+            LowerStatus {
+                ctime: (100, 6),
+                ..lower
+            },
+            LowerStatus {
+                mtime: (91, 0),
+                ..lower
+            },
+            LowerStatus { size: 11, ..lower },
+        ] {
+            assert!(!facts.shows(&other), "{other:?}");
+        }
+        let partial = FileFacts {
+            complete: false,
+            ..facts
+        };
+        assert!(!partial.shows(&lower));
+        assert!(partial.identity().is_none());
+        assert!(
+            !FileFacts {
+                mode: 0o100644,
+                ..facts
+            }
+            .executable()
+        );
     }
 
     #[test]
