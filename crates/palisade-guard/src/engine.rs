@@ -442,10 +442,8 @@ impl Guard {
         // Placed by its path: the event's file must also be the image's
         // file at that path (a raced rename of a parent directory can make
         // the path name another file).
-        let is_image_file = |dirs: &mut LayerDirs| {
-            dirs.lower_status(rel)
-                .map(|lower| lower.is_some_and(|lower| facts.shows(&lower)))
-        };
+        let is_image_file =
+            |dirs: &mut LayerDirs| dirs.lower_file_matches(rel, |lower| facts.shows(lower));
         if exec
             && origin == Origin::Image
             && !is_image_file(&mut guarded.dirs).map_err(lookup_error)?
@@ -477,6 +475,11 @@ impl Guard {
             }
             if origin != Origin::Deleted {
                 origin = guarded.dirs.classify(rel, true).map_err(lookup_error)?;
+                if origin == Origin::Image
+                    && !is_image_file(&mut guarded.dirs).map_err(lookup_error)?
+                {
+                    origin = Origin::Unknown;
+                }
             }
             if !origin.is_drift() {
                 return Ok(quiet_allow);

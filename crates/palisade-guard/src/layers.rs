@@ -133,6 +133,26 @@ impl LayerDirs {
         }
     }
 
+    /// Whether the file that provides `rel` in the lower layers has a
+    /// status `matches` accepts. A remembered status that does not match
+    /// is read again first: the host may have changed the file's status (a
+    /// relabel, a chown) since it was remembered.
+    pub fn lower_file_matches(
+        &mut self,
+        rel: &[u8],
+        matches: impl Fn(&LowerStatus) -> bool,
+    ) -> io::Result<bool> {
+        match self.lower_status(rel)? {
+            Some(status) if matches(&status) => return Ok(true),
+            None => return Ok(false),
+            Some(_) => {}
+        }
+        self.lower_cache.remove(rel);
+        Ok(self
+            .lower_status(rel)?
+            .is_some_and(|status| matches(&status)))
+    }
+
     /// The status of the file that provides `rel` in the lower layers (the
     /// uppermost one that has it), or `None` when none has it.
     pub fn lower_status(&mut self, rel: &[u8]) -> io::Result<Option<LowerStatus>> {
@@ -327,6 +347,19 @@ mod tests {
         assert_eq!(status.mtime, (top.mtime(), top.mtime_nsec() as u32));
         assert_eq!(dirs.lower_status(b"bin/new").unwrap(), None);
         assert_eq!(dirs.lower_status(b"bin/changed").unwrap().unwrap().size, 1);
+        // Changed on the host after it was remembered: read again.
+        let remembered = dirs.lower_status(b"bin/image").unwrap().unwrap();
+        fs::write(tmp.path().join("l1/bin/image"), b"top layer, longer").unwrap();
+        assert!(
+            dirs.lower_file_matches(b"bin/image", |s| s.size == 17)
+                .unwrap()
+        );
+        assert!(
+            !dirs
+                .lower_file_matches(b"bin/image", |s| *s == remembered)
+                .unwrap()
+        );
+        assert!(!dirs.lower_file_matches(b"bin/new", |_| true).unwrap());
     }
 
     #[test]
