@@ -20,6 +20,13 @@ fn palisade() -> Command {
     cmd
 }
 
+/// `palisade scan APP --scanners policy` and then `extra`.
+fn policy_scan(extra: &[&str]) -> Command {
+    let mut cmd = palisade();
+    cmd.args(["scan", APP, "--scanners", "policy"]).args(extra);
+    cmd
+}
+
 fn with_examples(cmd: &mut Command) -> &mut Command {
     cmd.args([
         "--policy",
@@ -112,13 +119,12 @@ fn scan_applies_rego_and_vaps_with_exact_locations() {
 
 #[test]
 fn table_output() {
-    let out =
-        with_examples(palisade().args(["scan", APP, "--scanners", "policy", "--show-suppressed"]))
-            .assert()
-            .code(1)
-            .get_output()
-            .stdout
-            .clone();
+    let out = with_examples(&mut policy_scan(&["--show-suppressed"]))
+        .assert()
+        .code(1)
+        .get_output()
+        .stdout
+        .clone();
     insta::assert_snapshot!("policy_scan_table", String::from_utf8(out).unwrap());
 }
 
@@ -186,11 +192,7 @@ fn suppression_works_as_for_builtin_rules() {
         "ignore:\n- id: ACME-013\n  reason: the bastion is a NodePort on purpose\n",
     )
     .unwrap();
-    let out = with_examples(palisade().args([
-        "scan",
-        APP,
-        "--scanners",
-        "policy",
+    let out = with_examples(&mut policy_scan(&[
         "--format",
         "json",
         "--config",
@@ -217,22 +219,14 @@ fn suppression_works_as_for_builtin_rules() {
 
     // Baselines: record today's findings, then nothing new is reported.
     let baseline = dir.path().join("baseline.json");
-    with_examples(palisade().args([
-        "scan",
-        APP,
-        "--scanners",
-        "policy",
+    with_examples(&mut policy_scan(&[
         "--quiet",
         "--write-baseline",
         baseline.to_str().unwrap(),
     ]))
     .assert()
     .code(1);
-    with_examples(palisade().args([
-        "scan",
-        APP,
-        "--scanners",
-        "policy",
+    with_examples(&mut policy_scan(&[
         "--quiet",
         "--baseline",
         baseline.to_str().unwrap(),
@@ -254,16 +248,7 @@ fn configuration_names_policies_and_data() {
         ),
     )
     .unwrap();
-    let out = palisade()
-        .args([
-            "scan",
-            APP,
-            "--scanners",
-            "policy",
-            "--format",
-            "json",
-            "--config",
-        ])
+    let out = policy_scan(&["--format", "json", "--config"])
         .arg(&config)
         .assert()
         .code(1)
@@ -294,16 +279,7 @@ fn rego_engines_agree_except_on_errors() {
     let config = dir.path().join("palisade.yaml");
     fs::write(&config, "rego-engine: vm\n").unwrap();
     let run = |extra: &[&str], code: i32| {
-        palisade()
-            .args([
-                "scan",
-                APP,
-                "--scanners",
-                "policy",
-                "--format",
-                "json",
-                "--policy",
-            ])
+        policy_scan(&["--format", "json", "--policy"])
             .arg(&policy)
             .args(extra)
             .assert()
@@ -328,16 +304,7 @@ fn rego_engines_agree_except_on_errors() {
         "package main\nimport rego.v1\n\na if b\nb if a\n\ndeny contains \"x\" if a\n",
     )
     .unwrap();
-    let out = palisade()
-        .args([
-            "scan",
-            APP,
-            "--scanners",
-            "policy",
-            "--rego-engine",
-            "vm",
-            "--policy",
-        ])
+    let out = policy_scan(&["--rego-engine", "vm", "--policy"])
         .arg(&recursive)
         .assert()
         .code(2)
@@ -358,23 +325,18 @@ fn rego_engines_agree_except_on_errors() {
 
 #[test]
 fn namespace_selects_rego_packages() {
-    let out = palisade()
-        .args([
-            "scan",
-            APP,
-            "--scanners",
-            "policy",
-            "--policy",
-            "examples/policies/rego",
-            "--data",
-            "examples/policies/data",
-            "--namespace",
-            "lib.kubernetes",
-        ])
-        .assert()
-        .code(0)
-        .get_output()
-        .clone();
+    let out = policy_scan(&[
+        "--policy",
+        "examples/policies/rego",
+        "--data",
+        "examples/policies/data",
+        "--namespace",
+        "lib.kubernetes",
+    ])
+    .assert()
+    .code(0)
+    .get_output()
+    .clone();
     assert!(
         String::from_utf8_lossy(&out.stderr).contains("no deny, violation or warn rules"),
         "{}",
