@@ -288,3 +288,150 @@ fn system_identities_are_info_unless_included() {
     assert!(kube_system.iter().all(|f| f["severity"] == "INFO"));
     let _ = run(&["--include-system"]);
 }
+
+/// Bindings to `cluster-admin`, `edit`… grant what those roles grant in a
+/// cluster, though the manifests do not define them.
+#[test]
+fn bootstrap_roles_grant_without_being_defined() {
+    const DEFAULTS: &str = "tests/fixtures/rbac/default-roles.yaml";
+    let frank = stdout(palisade().args(["rbac", "can", "user:frank", DEFAULTS]), 0);
+    assert!(frank.contains("ClusterRole cluster-admin"), "{frank}");
+    assert!(!frank.contains("no permissions"), "{frank}");
+    let who = stdout(
+        palisade().args(["rbac", "who-can", "get", "secrets", "-n", "app", DEFAULTS]),
+        0,
+    );
+    assert!(who.contains("User frank"), "{who}");
+    assert!(who.contains("User gina"), "{who}");
+    let elsewhere = stdout(
+        palisade().args(["rbac", "who-can", "get", "secrets", "-n", "other", DEFAULTS]),
+        0,
+    );
+    assert!(!elsewhere.contains("User gina"), "{elsewhere}");
+    let out = palisade()
+        .args(["scan", "--scanners", "rbac", "--format", "json", DEFAULTS])
+        .assert()
+        .code(1)
+        .get_output()
+        .stdout
+        .clone();
+    let report: Value = serde_json::from_slice(&out).unwrap();
+    let findings: Vec<(&str, &str)> = report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| (f["code"].as_str().unwrap(), f["message"].as_str().unwrap()))
+        .collect();
+    assert!(
+        findings
+            .iter()
+            .any(|(c, m)| *c == "RBAC001" && m.contains("User frank")),
+        "{findings:?}"
+    );
+    assert!(
+        findings
+            .iter()
+            .any(|(c, m)| *c == "RBAC003" && m.contains("User gina")),
+        "{findings:?}"
+    );
+    // Built in, so never "missing".
+    assert!(
+        !findings.iter().any(|(c, _)| *c == "RBAC022"),
+        "{findings:?}"
+    );
+    // A definition in the inputs replaces the built-in one.
+    let dir = tempfile::tempdir().unwrap();
+    let own = dir.path().join("edit.yaml");
+    std::fs::write(
+        &own,
+        "apiVersion: rbac.authorization.k8s.io/v1\nkind: ClusterRole\nmetadata:\n  name: edit\nrules:\n  - {apiGroups: [\"\"], resources: [configmaps], verbs: [get]}\n",
+    )
+    .unwrap();
+    let who = stdout(
+        palisade()
+            .args(["rbac", "who-can", "get", "secrets", "-n", "app", DEFAULTS])
+            .arg(&own),
+        0,
+    );
+    assert!(!who.contains("User gina"), "{who}");
+}
+
+/// `bind` granted in one namespace lets its holder bind any ClusterRole
+/// there (the API server checks it in the RoleBinding's namespace).
+#[test]
+fn namespaced_bind_is_a_risk_and_an_escalation_path() {
+    const BIND: &str = "tests/fixtures/rbac/namespaced-bind.yaml";
+    let out = palisade()
+        .args(["scan", "--scanners", "rbac", "--format", "json", BIND])
+        .assert()
+        .code(1)
+        .get_output()
+        .stdout
+        .clone();
+    let report: Value = serde_json::from_slice(&out).unwrap();
+    let bind = report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["code"] == "RBAC009")
+        .unwrap_or_else(|| panic!("{report:#}"));
+    let message = bind["message"].as_str().unwrap();
+    assert!(message.contains("User judy"), "{message}");
+    assert!(message.contains("in namespace team"), "{message}");
+    let paths = stdout(
+        palisade().args([
+            "rbac",
+            "paths",
+            "--from",
+            "user:judy",
+            "--to",
+            "sa:team/app",
+            BIND,
+        ]),
+        0,
+    );
+    assert!(
+        paths.contains("can bind any ClusterRole to itself in team"),
+        "{paths}"
+    );
+}
+
+/// A subject that already holds everything is cluster-admin, not a path
+/// to it (it used to be listed as "can bind cluster-admin to itself").
+#[test]
+fn holders_of_everything_are_not_escalation_paths() {
+    let paths = stdout(
+        palisade().args(["rbac", "paths", "tests/fixtures/rbac/default-roles.yaml"]),
+        0,
+    );
+    assert!(paths.contains("No escalation paths found"), "{paths}");
+    let argocd = stdout(
+        palisade().args(["rbac", "paths", ARGOCD, "--default-namespace", "argocd"]),
+        0,
+    );
+    assert!(
+        !argocd.contains("can bind cluster-admin to itself"),
+        "{argocd}"
+    );
+}
+
+/// `can` lists only what a RoleBinding can grant (no nodes, no URLs), and
+/// a service account's user name is the service account, however written.
+#[test]
+fn can_lists_only_grants_that_take_effect() {
+    const MIXED: &str = "tests/fixtures/rbac/cluster-scoped-in-namespace.yaml";
+    let henry = stdout(palisade().args(["rbac", "can", "user:henry", MIXED]), 0);
+    assert!(henry.contains("list configmaps"), "{henry}");
+    assert!(!henry.contains("/metrics"), "{henry}");
+    assert!(!henry.contains("nodes"), "{henry}");
+    let sa = stdout(
+        palisade().args(["rbac", "can", "system:serviceaccount:ns2:robot", MIXED]),
+        0,
+    );
+    assert!(sa.contains("list configmaps"), "{sa}");
+    let as_user = stdout(
+        palisade().args(["rbac", "can", "user:system:serviceaccount:ns2:robot", MIXED]),
+        0,
+    );
+    assert_eq!(as_user, sa);
+}

@@ -4,6 +4,7 @@
 //! roles from audit logs.
 
 pub mod audit;
+mod bootstrap;
 pub mod minimize;
 pub mod model;
 pub mod paths;

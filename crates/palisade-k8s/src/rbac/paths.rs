@@ -6,8 +6,9 @@
 use std::collections::{BTreeMap, BTreeSet, HashMap, VecDeque};
 use std::fmt::Write as _;
 
+use super::model::RBAC_GROUP;
 use super::policy::{Grant, Policy, Principal, Request, rule_allows};
-use super::resources::is_namespaced;
+use super::resources::grantable_in_namespace;
 use super::risks::describe_grant;
 
 /// A node of the escalation graph.
@@ -56,7 +57,7 @@ fn allows(
     resource: &str,
 ) -> bool {
     let (base, _) = resource.split_once('/').unwrap_or((resource, ""));
-    if !is_namespaced(group, base) && !scope.is_empty() {
+    if !grantable_in_namespace(verb, group, base) && !scope.is_empty() {
         return false;
     }
     let request = Request::resource(verb, group, resource, scope);
@@ -123,8 +124,46 @@ fn build(policy: &Policy) -> Edges {
                 evidence: describe_grant(policy, &grant),
             });
         };
-        if let Some(g) = cluster_admin_grant(policy, &grants) {
+        let admin = cluster_admin_grant(policy, &grants);
+        if let Some(g) = admin {
             push(Node::ClusterAdmin, "holds every permission".into(), g);
+        }
+        // `bind` on roles in a namespace plus creating RoleBindings there:
+        // any ClusterRole (`admin`) bound to itself in that namespace, so
+        // its pods and service accounts. The two may come from different
+        // rules, so they are gathered per namespace first.
+        let mut binders: BTreeMap<&str, Grant> = BTreeMap::new();
+        let mut binding_writers: BTreeSet<&str> = BTreeSet::new();
+        for (scope, grant) in grants.iter().filter(|(scope, _)| !scope.is_empty()) {
+            let on = |verb: &str, resource: &str| {
+                allows(policy, grant, scope, verb, RBAC_GROUP, resource)
+            };
+            if on("bind", "clusterroles") || on("bind", "roles") {
+                binders.entry(scope.as_str()).or_insert(*grant);
+            }
+            if on("create", "rolebindings") {
+                binding_writers.insert(scope.as_str());
+            }
+        }
+        for (ns, grant) in &binders {
+            if !binding_writers.contains(ns) {
+                continue;
+            }
+            for sa in accounts.get(*ns).into_iter().flatten() {
+                let to = Node::Principal(Principal::ServiceAccount {
+                    namespace: (*ns).to_string(),
+                    name: sa.clone(),
+                });
+                if to != from {
+                    push(
+                        to,
+                        format!(
+                            "can bind any ClusterRole to itself in {ns} (bind and create rolebindings there), then run pods as it"
+                        ),
+                        *grant,
+                    );
+                }
+            }
         }
         for (scope, grant) in &grants {
             let namespaces: Vec<&String> = if scope.is_empty() {
@@ -156,7 +195,7 @@ fn build(policy: &Policy) -> Edges {
                 ),
                 ("impersonate", "", "users", "can impersonate any user"),
             ] {
-                if scope.is_empty() && on(verb, group, resource) {
+                if scope.is_empty() && admin.is_none() && on(verb, group, resource) {
                     push(Node::ClusterAdmin, how.into(), *grant);
                 }
             }

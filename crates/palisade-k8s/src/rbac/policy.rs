@@ -56,6 +56,9 @@ impl Principal {
         }
         let (kind, rest) = s.split_once(':').unwrap_or(("user", s));
         match kind.to_ascii_lowercase().as_str() {
+            // The user name of a service account is that account, groups
+            // and all, however it is spelled.
+            "user" | "u" if rest.starts_with("system:serviceaccount:") => Principal::parse(rest),
             "user" | "u" => Ok(Principal::User(rest.into())),
             "group" | "g" => Ok(Principal::Group(rest.into())),
             "sa" | "serviceaccount" => match rest.split_once(['/', ':']) {
@@ -299,6 +302,22 @@ pub enum Problem {
     EmptyRole { role: RoleId },
 }
 
+/// Whether a rule granted through a RoleBinding can allow anything: some
+/// resource of it is namespaced (or `bind` on ClusterRoles, checked in the
+/// RoleBinding's namespace). Non-resource URLs never can.
+fn can_apply_in_namespace(rule: &PolicyRule) -> bool {
+    rule.resources.iter().any(|resource| {
+        let base = resource
+            .split_once('/')
+            .map_or(resource.as_str(), |(b, _)| b);
+        rule.api_groups.iter().any(|group| {
+            rule.verbs
+                .iter()
+                .any(|verb| super::resources::grantable_in_namespace(verb, group, base))
+        })
+    })
+}
+
 /// Roles and bindings, resolved: roles by name, aggregated rules, and
 /// bindings by subject.
 #[derive(Debug)]
@@ -316,7 +335,10 @@ pub struct Policy {
 }
 
 impl Policy {
-    pub fn new(data: RbacData) -> Policy {
+    /// The policy of `data`, with the Kubernetes bootstrap roles that
+    /// `data` does not define.
+    pub fn new(mut data: RbacData) -> Policy {
+        super::bootstrap::add_missing(&mut data);
         let mut problems = Vec::new();
         let mut roles_by_key = HashMap::new();
         for (id, role) in data.roles.iter().enumerate() {
@@ -329,7 +351,7 @@ impl Policy {
             }
             let no_rules =
                 role.rules.is_empty() && role.aggregation.as_ref().is_none_or(Vec::is_empty);
-            if no_rules {
+            if no_rules && !super::bootstrap::is_bootstrap(role) {
                 problems.push(Problem::EmptyRole { role: id });
             }
         }
@@ -552,6 +574,11 @@ impl Policy {
                 continue;
             }
             for r in self.effective_rules(role) {
+                // A RoleBinding cannot grant what has no namespace: nodes,
+                // `/metrics` (listing it would contradict `who-can`).
+                if !ns.is_empty() && !self.rule(*r).is_some_and(can_apply_in_namespace) {
+                    continue;
+                }
                 out.push((
                     ns.clone(),
                     Grant {
@@ -771,6 +798,10 @@ mod tests {
         assert_eq!(
             Principal::parse("sa:ns/x"),
             Principal::parse("serviceaccount:ns:x")
+        );
+        assert_eq!(
+            Principal::parse("user:system:serviceaccount:ns:x"),
+            Principal::parse("sa:ns/x")
         );
         assert_eq!(
             Principal::parse("group:devs"),

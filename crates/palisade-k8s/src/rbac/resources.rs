@@ -192,6 +192,16 @@ pub fn is_namespaced(group: &str, resource: &str) -> bool {
     !CLUSTER_SCOPED.contains(&(group, resource))
 }
 
+/// Whether a RoleBinding (a grant in one namespace) can allow `verb` on
+/// `resource`: the namespaced resources, and `bind` on ClusterRoles, which
+/// the API server checks in the namespace of the RoleBinding being
+/// written — a RoleBinding granting it lets its holder bind any ClusterRole
+/// (`admin`, `cluster-admin`) inside that namespace.
+pub fn grantable_in_namespace(verb: &str, group: &str, resource: &str) -> bool {
+    is_namespaced(group, resource)
+        || (verb == "bind" && group == super::model::RBAC_GROUP && resource == "clusterroles")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -27,7 +27,9 @@ declare_rule! {
     ///
     /// ## Fix
     /// Add the role, fix the name, or delete the binding. When the role
-    /// lives elsewhere (a Kubernetes default role), scan it together.
+    /// lives elsewhere, scan it together. The Kubernetes bootstrap roles
+    /// (`cluster-admin`, `admin`, `edit`, `view`, `system:*`) are built in
+    /// and never missing.
     ///
     /// ## References
     /// - NSA/CISA Kubernetes Hardening Guide: Role-based access control
@@ -42,9 +44,6 @@ declare_rule! {
     }
 }
 
-/// Roles every cluster has (bootstrap policy), not reported as missing.
-const DEFAULT_CLUSTER_ROLES: &[&str] = &["cluster-admin", "admin", "edit", "view"];
-
 impl RiskRule for BindingToMissingRole {
     fn check_policy(&self, policy: &Policy, out: &mut Vec<Finding>) {
         for p in &policy.problems {
@@ -54,9 +53,10 @@ impl RiskRule for BindingToMissingRole {
             let Some(b) = policy.binding(*binding) else {
                 continue;
             };
+            // The bootstrap roles are built in (never missing); other
+            // `system:` ClusterRoles come with the distribution (GKE, EKS…).
             let default = b.role_kind == crate::rbac::model::RoleKind::ClusterRole
-                && (DEFAULT_CLUSTER_ROLES.contains(&b.role_name.as_str())
-                    || b.role_name.starts_with("system:"));
+                && b.role_name.starts_with("system:");
             if default && !(b.cluster && b.role_kind == crate::rbac::model::RoleKind::Role) {
                 continue;
             }

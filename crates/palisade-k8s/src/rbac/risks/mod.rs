@@ -13,7 +13,7 @@ use rayon::prelude::*;
 use palisade_core::{Finding, RuleMeta, Severity};
 
 use super::policy::{Grant, Policy, Principal, rule_allows_resource};
-use super::resources::is_namespaced;
+use super::resources::grantable_in_namespace;
 use crate::rules::Described;
 use crate::workload::Loc;
 
@@ -141,7 +141,7 @@ impl<'a> RiskCx<'a> {
     /// RoleBinding grant never allows a cluster-scoped resource.
     pub fn allowing(&self, perm: Perm) -> Vec<&'a ScopedGrant> {
         let (resource, sub) = perm.resource.split_once('/').unwrap_or((perm.resource, ""));
-        let namespaced = is_namespaced(perm.group, resource);
+        let namespaced = grantable_in_namespace(perm.verb, perm.group, resource);
         self.grants
             .iter()
             .filter(|(scope, grant)| {
