@@ -5,7 +5,8 @@
 use std::sync::Arc;
 
 use palisade_core::report::InputErrorKind;
-use palisade_core::{Finding, InputError, RuleMeta, Scanner, Stats};
+use palisade_core::suppress::INLINE_MARKER;
+use palisade_core::{Finding, InputError, Position, RuleMeta, Scanner, Span, Stats};
 use rayon::prelude::*;
 
 use crate::object::{Object, SourceFile};
@@ -15,7 +16,7 @@ use crate::rules::registry::UnknownRule;
 use crate::rules::{CrossRule, Cx, Inventory, Rule, RuleSelection, Subject};
 use crate::settings::Settings;
 use crate::workload::PodSpec;
-use crate::yaml::{Chunk, Limits, parse_stream, split_documents};
+use crate::yaml::{Chunk, Limits, Node, NodeKind, parse_stream, parse_stream_at, split_documents};
 
 /// Streams above this size are split at document boundaries and their
 /// chunks parsed in parallel.
@@ -140,8 +141,18 @@ impl Engine {
     /// Scans one file's text (already decoded). `path` is how findings name
     /// the file.
     pub fn scan_text(&self, path: Arc<str>, text: &str) -> Outcome {
-        let file = Arc::new(SourceFile::new(path, text));
-        let chunks = split_documents(text, self.chunk_bytes);
+        let mut file = SourceFile::new(path, text);
+        if !file.directives.is_empty() {
+            drop_directives_in_strings(&mut file, text, &self.limits);
+        }
+        let file = Arc::new(file);
+        // The document limit is per stream, not per chunk: chunks past it
+        // are not parsed, and the one it falls in stops there.
+        let max = self.limits.max_documents;
+        let chunks: Vec<Chunk<'_>> = split_documents(text, self.chunk_bytes)
+            .into_iter()
+            .filter(|c| (c.first_document as usize) <= max)
+            .collect();
         let mut outcome = if chunks.len() == 1 {
             chunks
                 .first()
@@ -159,7 +170,7 @@ impl Engine {
 
     fn scan_chunk(&self, file: &Arc<SourceFile>, chunk: &Chunk<'_>) -> Outcome {
         let mut out = Outcome::default();
-        let errors = parse_stream(chunk.text, &self.limits, chunk.line_offset, |doc| {
+        let errors = parse_stream_at(chunk, &self.limits, |doc| {
             out.stats.documents += 1;
             let Some(root) = doc.root else { return };
             let extracted = Object::extract(root, file, chunk.first_document + doc.index);
@@ -219,4 +230,112 @@ impl Engine {
 /// An input error for a file that could not be scanned at all.
 pub fn file_error(path: &str, kind: InputErrorKind, message: impl Into<String>) -> InputError {
     InputError::new(path, kind, message)
+}
+
+/// Drops the `palisade:ignore` directives that are text inside a string (a
+/// quoted or block scalar such as a container's script), not comments:
+/// content must never switch findings off. Only files holding the marker
+/// pay for this second parse.
+fn drop_directives_in_strings(file: &mut SourceFile, text: &str, limits: &Limits) {
+    fn collect(node: &Node, out: &mut Vec<Span>) {
+        match &node.kind {
+            NodeKind::Scalar(s) => {
+                if !s.plain && s.text.contains(INLINE_MARKER) {
+                    out.push(node.span);
+                }
+            }
+            NodeKind::Seq(items) => items.iter().for_each(|n| collect(n, out)),
+            NodeKind::Map(map) => map.entries.iter().for_each(|e| collect(&e.value, out)),
+        }
+    }
+    let mut strings = Vec::new();
+    parse_stream(text, limits, 0, |doc| {
+        if let Some(root) = &doc.root {
+            collect(root, &mut strings);
+        }
+    });
+    if strings.is_empty() {
+        return;
+    }
+    file.directives.retain(|d| {
+        let at = Position::new(d.line, d.column);
+        !strings.iter().any(|s| s.start <= at && at < s.end)
+    });
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// K8S001 findings of `yaml`, each with whether it was suppressed.
+    fn privileged(yaml: &str) -> Vec<bool> {
+        let selection = RuleSelection {
+            enable: vec!["K8S001".into()],
+            disable: vec!["*".into()],
+        };
+        let engine = Engine::new(&selection, Settings::default(), Limits::default())
+            .unwrap_or_else(|e| panic!("{e}"));
+        let outcome = engine.scan_text(Arc::from("p.yaml"), yaml);
+        assert!(outcome.errors.is_empty(), "{:?}", outcome.errors);
+        outcome
+            .findings
+            .iter()
+            .filter(|f| f.code == "K8S001")
+            .map(|f| f.suppressed.is_some())
+            .collect()
+    }
+
+    const POD: &str = "apiVersion: v1\nkind: Pod\nmetadata:\n  name: p\nspec:\n  containers:\n    - name: app\n      image: nginx:1.25\n";
+
+    /// A directive written inside a string (a script, a quoted value) is
+    /// content, and never suppresses anything.
+    #[test]
+    fn directives_inside_strings_are_not_comments() {
+        let block = format!(
+            "{POD}      args:\n        - |\n          # palisade:ignore K8S001 inside a string\n      securityContext: {{privileged: true}}\n"
+        );
+        assert_eq!(privileged(&block), [false]);
+        let quoted = format!(
+            "{POD}      securityContext: {{privileged: true, seLinuxOptions: {{user: \"x # palisade:ignore K8S001 quoted\"}}}}\n"
+        );
+        assert_eq!(privileged(&quoted), [false]);
+        // A real comment right after a block scalar still counts.
+        let comment = format!(
+            "{POD}      args:\n        - |\n          echo hi\n      # palisade:ignore K8S001 needs the device\n      securityContext: {{privileged: true}}\n"
+        );
+        assert_eq!(privileged(&comment), [true]);
+        let trailing = format!(
+            "{POD}      securityContext: {{privileged: true}} # palisade:ignore K8S001 ok\n"
+        );
+        assert_eq!(privileged(&trailing), [true]);
+    }
+
+    /// `max-documents` counts the whole stream, also when a large file is
+    /// parsed in chunks: one error, at the first document over the limit.
+    #[test]
+    fn the_document_limit_is_per_stream_not_per_chunk() {
+        let limits = Limits {
+            max_documents: 10,
+            ..Limits::default()
+        };
+        let engine = Engine::new(&RuleSelection::default(), Settings::default(), limits)
+            .unwrap_or_else(|e| panic!("{e}"))
+            .with_chunk_bytes(64);
+        let text = "a: 1\n---\n".repeat(40);
+        assert!(
+            split_documents(&text, 64).len() > 3,
+            "the text must be split for this test"
+        );
+        let outcome = engine.scan_text(Arc::from("many.yaml"), &text);
+        assert_eq!(outcome.errors.len(), 1, "{:?}", outcome.errors);
+        let error = outcome
+            .errors
+            .first()
+            .map(|e| (e.span.map(|s| s.start.line), e.message.clone()));
+        assert_eq!(
+            error,
+            Some((Some(20), "more than 10 documents in one stream".to_string()))
+        );
+        assert_eq!(outcome.stats.documents, 10);
+    }
 }

@@ -9,7 +9,8 @@
 
 use memchr::memmem;
 
-const MARKER: &str = "palisade:ignore";
+/// What starts a directive.
+pub const MARKER: &str = "palisade:ignore";
 
 /// One directive: the codes it names (or `*`), the line it targets, and the
 /// free-text reason after the codes.
@@ -17,6 +18,8 @@ const MARKER: &str = "palisade:ignore";
 pub struct InlineDirective {
     /// Line of the comment itself (1-based).
     pub line: u32,
+    /// Column of its `#` (1-based, in characters).
+    pub column: u32,
     /// Line the directive applies to (1-based).
     pub target_line: u32,
     pub codes: Vec<String>,
@@ -69,6 +72,7 @@ impl InlineDirectives {
             };
             directives.push(InlineDirective {
                 line: line_no,
+                column: before.chars().count() as u32 + 1,
                 target_line,
                 codes,
                 reason,
@@ -79,6 +83,12 @@ impl InlineDirectives {
 
     pub fn is_empty(&self) -> bool {
         self.directives.is_empty()
+    }
+
+    /// Keeps the directives `keep` accepts (the YAML scanner drops those
+    /// that are text inside a string, not comments).
+    pub fn retain(&mut self, keep: impl FnMut(&InlineDirective) -> bool) {
+        self.directives.retain(keep);
     }
 
     /// The directive that suppresses a finding of rule `code`/`name` located

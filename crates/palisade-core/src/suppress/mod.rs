@@ -8,7 +8,7 @@ mod inline;
 
 pub use baseline::{Baseline, BaselineError};
 pub use ignore::{IgnoreEntry, IgnoreError, IgnoreList};
-pub use inline::{InlineDirective, InlineDirectives};
+pub use inline::{InlineDirective, InlineDirectives, MARKER as INLINE_MARKER};
 
 use crate::{Report, SuppressionKind};
 

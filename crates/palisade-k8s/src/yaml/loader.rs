@@ -20,6 +20,7 @@ use palisade_core::{Position, Span};
 use saphyr_parser::{Event, Marker, Parser, ScalarStyle, Span as YSpan};
 
 use super::node::{Entry, Map, Node, NodeKind, Scalar};
+use super::split::Chunk;
 
 /// Limits on one YAML stream.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -66,10 +67,27 @@ pub fn parse_stream(
     text: &str,
     limits: &Limits,
     line_offset: u32,
+    on_document: impl FnMut(Document),
+) -> Vec<YamlError> {
+    let chunk = Chunk {
+        text,
+        line_offset,
+        first_document: 0,
+    };
+    parse_stream_at(&chunk, limits, on_document)
+}
+
+/// [`parse_stream`] over a chunk of a larger stream: lines and the
+/// document limit count from the chunk's place in the stream (document
+/// indexes stay relative to the chunk).
+pub fn parse_stream_at(
+    chunk: &Chunk<'_>,
+    limits: &Limits,
     mut on_document: impl FnMut(Document),
 ) -> Vec<YamlError> {
-    let mut builder = Builder::new(limits, line_offset);
-    let mut parser = Parser::new_from_str(text);
+    let mut builder = Builder::new(limits, chunk.line_offset);
+    builder.documents_before = chunk.first_document;
+    let mut parser = Parser::new_from_str(chunk.text);
     let mut errors = Vec::new();
     while let Some(next) = parser.next_event() {
         match next {
@@ -158,6 +176,8 @@ struct Builder<'l> {
     anchors: HashMap<usize, (Node, usize)>,
     root: Option<Node>,
     doc_index: u32,
+    /// Documents of the stream before this chunk (for the limit).
+    documents_before: u32,
     in_document: bool,
     /// Set when the current document had an error: its events are skipped.
     failed: bool,
@@ -175,6 +195,7 @@ impl<'l> Builder<'l> {
             anchors: HashMap::new(),
             root: None,
             doc_index: 0,
+            documents_before: 0,
             in_document: false,
             failed: false,
             warnings: Vec::new(),
@@ -207,7 +228,8 @@ impl<'l> Builder<'l> {
         match event {
             Event::StreamStart | Event::StreamEnd | Event::Nothing => Step::Continue,
             Event::DocumentStart(_) => {
-                if self.doc_index as usize >= self.limits.max_documents {
+                let seen = self.documents_before.saturating_add(self.doc_index);
+                if seen as usize >= self.limits.max_documents {
                     let span = self.span(ys);
                     return Step::Stop(YamlError {
                         span,
