@@ -105,6 +105,18 @@ fn usage_errors_exit_2() {
         .assert()
         .code(2)
         .stderr(predicates::str::contains("does/not/exist.yaml"));
+    // `none` is a --fail-on value, not a severity: as a filter it would
+    // silently keep only info findings.
+    palisade()
+        .args(["scan", GOOD, "--severity", "none"])
+        .assert()
+        .code(2)
+        .stderr(predicates::str::contains("unknown severity `none`"));
+    palisade()
+        .args(["scan", GOOD, "--fail-on", "bogus"])
+        .assert()
+        .code(2)
+        .stderr(predicates::str::contains("or none to never fail"));
 }
 
 #[test]
@@ -132,6 +144,30 @@ fn empty_stdin_is_an_input_error() {
         .assert()
         .code(2)
         .stderr(predicates::str::contains("stdin is empty"));
+    // Reading a pipe stops past the limit: its size is not known, so it is
+    // not made up.
+    palisade()
+        .args(["scan", "-", "--max-file-size", "1KB"])
+        .write_stdin(format!("# {}\n", "x".repeat(5000)))
+        .assert()
+        .code(2)
+        .stderr(predicates::str::contains(
+            "limit; raise it with --max-file-size",
+        ));
+    // Binary stdin is skipped by the secret scanner (as a binary file is),
+    // not reported as empty after being read once.
+    palisade()
+        .args(["scan", "-", "--scanners", "secret", "--no-progress"])
+        .write_stdin("x\0TOKEN=ghp_MSwXnAc9mV5W76QpX0CvvbN0jAW8osEtl4kt\n")
+        .assert()
+        .code(0)
+        .stderr(predicates::str::contains("stdin is empty").not());
+    palisade()
+        .args(["scan", "-", "--no-progress"])
+        .write_stdin("x\0y\n")
+        .assert()
+        .code(2)
+        .stderr(predicates::str::contains("binary file"));
 }
 
 #[test]

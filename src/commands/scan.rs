@@ -13,7 +13,7 @@ use palisade_core::reporter::{self, Format, Options};
 use palisade_core::rule::dedent_doc;
 use palisade_core::source::{self, Input};
 use palisade_core::suppress::{self, Baseline, IgnoreList};
-use palisade_core::{Report, RuleMeta, Scanner, Severity};
+use palisade_core::{InputError, Report, RuleMeta, Scanner, Severity};
 use palisade_k8s::{Engine, Outcome, RuleSelection};
 use rayon::prelude::*;
 
@@ -32,9 +32,21 @@ struct Resolved {
     format: Format,
 }
 
-fn parse_severity(s: &str) -> Result<Severity> {
+/// A severity as written in `--severity`, `--fail-on` or palisade.yaml:
+/// one of the five names. The data sources' `none`/`unknown` (read as info
+/// from advisories) would silently keep only info findings here.
+pub(crate) fn parse_severity(s: &str) -> Result<Severity> {
+    if matches!(s.trim().to_ascii_lowercase().as_str(), "none" | "unknown") {
+        anyhow::bail!(
+            "unknown severity `{s}` (expected one of: info, low, medium, high, critical)"
+        );
+    }
     s.parse::<Severity>().map_err(anyhow::Error::from)
 }
+
+/// The context of a `--fail-on` error, which also takes `none`.
+pub(crate) const FAIL_ON_VALUES: &str =
+    "invalid --fail-on (info, low, medium, high, critical, or none to never fail)";
 
 fn resolve(args: &ScanArgs, config: &Config) -> Result<Resolved> {
     let severity_list = if args.severity.is_empty() {
@@ -53,7 +65,7 @@ fn resolve(args: &ScanArgs, config: &Config) -> Result<Resolved> {
     let fail_on = match args.fail_on.as_deref().or(config.fail_on.as_deref()) {
         None => Some(Severity::Low),
         Some(s) if s.eq_ignore_ascii_case("none") => None,
-        Some(s) => Some(parse_severity(s).context("invalid --fail-on")?),
+        Some(s) => Some(parse_severity(s).context(FAIL_ON_VALUES)?),
     };
     let max_file_size = match args
         .max_file_size
@@ -288,6 +300,19 @@ pub fn run(mut args: ScanArgs) -> Result<ExitCode> {
     })
 }
 
+/// The result for an input that could not be read.
+pub(crate) fn unreadable(e: InputError, color: bool) -> FileResult {
+    let line = e.span.map_or(0, |s| s.start.line);
+    let text = diagnostics::input_error(&e, None, color);
+    let path = e.path.clone();
+    let mut outcome = Outcome::default();
+    outcome.errors.push(e);
+    FileResult {
+        outcome,
+        diagnostics: vec![(path, line, text)],
+    }
+}
+
 pub(crate) fn scan_input(
     engine: &Engine,
     input: &Input,
@@ -295,16 +320,7 @@ pub(crate) fn scan_input(
     color: bool,
 ) -> FileResult {
     match source::read_text(input, max_file_size) {
-        Err(e) => {
-            let line = e.span.map_or(0, |s| s.start.line);
-            let text = diagnostics::input_error(&e, None, color);
-            let mut outcome = Outcome::default();
-            outcome.errors.push(e.clone());
-            FileResult {
-                outcome,
-                diagnostics: vec![(e.path.clone(), line, text)],
-            }
-        }
+        Err(e) => unreadable(e, color),
         Ok(text) => {
             let outcome = engine.scan_text(input.display(), &text);
             let diagnostics = outcome

@@ -13,12 +13,13 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
 use anyhow::{Context, Result};
+use palisade_core::report::InputErrorKind;
 use palisade_core::source::{self, Input, WalkOptions, human_bytes};
 use palisade_core::{Finding, InputError};
 use palisade_k8s::{Engine, Outcome, RuleSelection};
 use palisade_secrets::{RuleSet, RuleSetBuilder, ScanOptions, Scanner};
 
-use super::scan::{FileResult, scan_input as scan_manifest};
+use super::scan::{FileResult, scan_input as scan_manifest, unreadable};
 use crate::analyzers::k8s_secrets::K8sSecrets;
 use crate::cli::{ScanArgs, ScannerName};
 use crate::{diagnostics, progress};
@@ -191,6 +192,17 @@ pub(crate) fn scan_input(
                 outcome: Outcome::default(),
                 diagnostics: Vec::new(),
             };
+        }
+        // Stdin is gone once read: its error is the answer, and binary
+        // content is skipped by the secret scanner as a file's would be.
+        Err(e) if *input == Input::Stdin => {
+            if !s.manifests_scanned && e.kind == InputErrorKind::Binary {
+                return FileResult {
+                    outcome: Outcome::default(),
+                    diagnostics: Vec::new(),
+                };
+            }
+            return unreadable(e, color);
         }
         Err(_) => return scan_manifest(engine, input, max_file_size, color),
     };

@@ -22,6 +22,7 @@ use palisade_vuln::vex::Vex;
 use palisade_vuln::{import, scan, update};
 
 use crate::cli::ColorChoice;
+use crate::commands::scan::{FAIL_ON_VALUES, parse_severity};
 use crate::{EXIT_ERROR, diagnostics};
 
 /// Data older than this gets a warning.
@@ -411,10 +412,6 @@ fn info(args: InfoArgs) -> Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-fn parse_severity(s: &str) -> Result<Severity> {
-    s.parse::<Severity>().map_err(anyhow::Error::from)
-}
-
 /// Inventories `target` and matches it: the report (with input errors for
 /// a target that cannot be read) and the scan outcome.
 pub fn scan_target(
@@ -496,7 +493,7 @@ pub fn run_vuln(args: VulnArgs) -> Result<ExitCode> {
     let fail_on = match args.fail_on.as_deref() {
         None => Some(Severity::Low),
         Some(s) if s.eq_ignore_ascii_case("none") => None,
-        Some(s) => Some(parse_severity(s).context("invalid --fail-on")?),
+        Some(s) => Some(parse_severity(s).context(FAIL_ON_VALUES)?),
     };
     let mut vex = Vex::default();
     for v in &args.vex {

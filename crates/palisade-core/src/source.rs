@@ -204,19 +204,23 @@ pub fn read_text(input: &Input, max_bytes: u64) -> Result<String, InputError> {
         Input::File { path, .. } => read_limited(path, &display, max_bytes)?,
     };
     if bytes.len() as u64 > max_bytes {
-        return Err(too_large(&display, bytes.len() as u64, max_bytes));
+        // Reading stopped one byte past the limit: the real size is unknown
+        // (a pipe), or was known and checked before reading (a file).
+        let size = matches!(input, Input::File { .. }).then_some(bytes.len() as u64);
+        return Err(too_large(&display, size, max_bytes));
     }
     decode(bytes, &display)
 }
 
-fn too_large(display: &str, size: u64, max: u64) -> InputError {
+/// `size` is `None` when only "more than the limit" is known.
+fn too_large(display: &str, size: Option<u64>, max: u64) -> InputError {
+    let size = size.map_or_else(String::new, |s| format!(" ({})", human_bytes(s)));
     InputError::new(
         display,
         InputErrorKind::TooLarge,
         format!(
-            "file is larger than the {} limit ({}); raise it with --max-file-size",
+            "file is larger than the {} limit{size}; raise it with --max-file-size",
             human_bytes(max),
-            human_bytes(size)
         ),
     )
 }
@@ -232,7 +236,7 @@ fn read_limited(path: &Path, display: &str, max_bytes: u64) -> Result<Vec<u8>, I
         ));
     }
     if meta.len() > max_bytes {
-        return Err(too_large(display, meta.len(), max_bytes));
+        return Err(too_large(display, Some(meta.len()), max_bytes));
     }
     let mut buf = Vec::with_capacity(usize::try_from(meta.len()).unwrap_or(0));
     file.take(max_bytes.saturating_add(1))
