@@ -523,23 +523,44 @@ fn normalize_comments(text: &[u8]) -> String {
                 let ok = before.is_empty() || before.ends_with(char::is_whitespace);
                 if ok {
                     let pad = " ".repeat(opener.len().saturating_sub(1));
-                    replaced = Some(format!(
-                        "{before}{pad}#{}",
-                        head.get(trimmed.len()..).unwrap_or("")
-                    ));
+                    let head = format!("{before}{pad}#{}", head.get(trimmed.len()..).unwrap_or(""));
+                    replaced = Some((head, closer_of(opener)));
                 }
                 break;
             }
         }
         match replaced {
-            Some(h) => {
+            Some((h, closer)) => {
                 out.push_str(&h);
-                out.push_str(tail);
+                out.push_str(&without_closer(tail, closer));
             }
             None => out.push_str(line),
         }
     }
     out
+}
+
+/// The text that ends a block comment opened by `opener`, if it has one.
+fn closer_of(opener: &str) -> Option<&'static str> {
+    match opener {
+        "/*" => Some("*/"),
+        "<!--" => Some("-->"),
+        _ => None,
+    }
+}
+
+/// `tail` with the comment's closer at its end blanked (same length, so
+/// columns stay), so that it does not end up in the directive's reason.
+fn without_closer(tail: &str, closer: Option<&str>) -> String {
+    let content = tail.trim_end();
+    match closer.and_then(|c| content.strip_suffix(c).map(|kept| (c, kept))) {
+        Some((c, kept)) => format!(
+            "{kept}{}{}",
+            " ".repeat(c.len()),
+            tail.get(content.len()..).unwrap_or("")
+        ),
+        None => tail.to_string(),
+    }
 }
 
 #[cfg(test)]
@@ -572,5 +593,19 @@ mod tests {
         );
         let n = normalize_comments(b"url = \"http://a//palisade:ignore X\"\n");
         assert!(InlineDirectives::parse(&n).is_empty());
+        // A block comment's closer is not part of the reason.
+        for text in [
+            &b"/* palisade:ignore SEC040 c-style */\n"[..],
+            b"<!-- palisade:ignore SEC040 html -->  \n",
+        ] {
+            let n = normalize_comments(text);
+            assert_eq!(n.len(), text.len());
+            let d = InlineDirectives::parse(&n);
+            let reason = d.iter().next().and_then(|d| d.reason.clone());
+            assert!(
+                matches!(reason.as_deref(), Some("c-style" | "html")),
+                "{reason:?}"
+            );
+        }
     }
 }
