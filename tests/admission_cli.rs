@@ -185,6 +185,22 @@ fn manifests_and_config_refuse_bad_input() {
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(2));
+
+    // A name kubectl would refuse fails here, before anything is printed.
+    let out = Command::new(bin())
+        .args([
+            "admission",
+            "manifests",
+            "--namespace",
+            "Bad_NS",
+            "--ca-bundle",
+        ])
+        .arg(dir.path().join("ca.crt"))
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(out.stdout.is_empty());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("not a valid Kubernetes name"));
 }
 
 fn free_port() -> u16 {

@@ -70,10 +70,10 @@ pub struct ServeArgs {
 #[derive(Debug, Args)]
 pub struct CertsArgs {
     /// The webhook's Service name.
-    #[arg(long, default_value = "palisade-admission")]
+    #[arg(long, value_parser = dns_label, default_value = "palisade-admission")]
     pub service: String,
     /// The Service's namespace.
-    #[arg(long, default_value = "palisade")]
+    #[arg(long, value_parser = dns_label, default_value = "palisade")]
     pub namespace: String,
     /// Directory to write ca.crt, ca.key, tls.crt and tls.key into.
     #[arg(long, value_name = "DIR", default_value = "palisade-admission-certs")]
@@ -89,10 +89,10 @@ pub struct CertsArgs {
 #[derive(Debug, Args)]
 pub struct ManifestsArgs {
     /// Namespace to install into.
-    #[arg(long, default_value = "palisade")]
+    #[arg(long, value_parser = dns_label, default_value = "palisade")]
     pub namespace: String,
     /// Name of the Deployment, Service and webhook configuration.
-    #[arg(long, default_value = "palisade-admission")]
+    #[arg(long, value_parser = dns_label, default_value = "palisade-admission")]
     pub name: String,
     /// The CA certificate (PEM) that signed the serving certificate: the
     /// webhook configuration's caBundle (`ca.crt` from `admission certs`).
@@ -208,4 +208,24 @@ fn config_cmd(args: &ConfigArgs) -> Result<ExitCode> {
         serde_json::to_string_pretty(&reload::summary(&compiled))?
     );
     Ok(ExitCode::SUCCESS)
+}
+
+/// A Kubernetes object name that must be a DNS label (RFC 1123: namespaces
+/// and Services): at most 63 lowercase letters, digits and `-`, starting
+/// and ending with a letter or digit. Checked here so that a typo fails at
+/// once instead of at `kubectl apply`.
+fn dns_label(s: &str) -> Result<String, String> {
+    let ok = !s.is_empty()
+        && s.len() <= 63
+        && s.bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+        && !s.starts_with('-')
+        && !s.ends_with('-');
+    if ok {
+        Ok(s.to_string())
+    } else {
+        Err(format!(
+            "`{s}` is not a valid Kubernetes name (at most 63 lowercase letters, digits and `-`, starting and ending with a letter or digit)"
+        ))
+    }
 }

@@ -161,10 +161,12 @@ pub enum ReviewError {
     Json(String),
     #[error("the body is not a JSON object")]
     NotAnObject,
+    /// The found apiVersion, and the request's `uid` when readable.
     #[error("unsupported AdmissionReview apiVersion `{0}` (expected {API_VERSION})")]
-    ApiVersion(String),
+    ApiVersion(String, Option<String>),
+    /// The found kind, and the request's `uid` when readable.
     #[error("unexpected kind `{0}` (expected {KIND})")]
-    Kind(String),
+    Kind(String, Option<String>),
     #[error("the AdmissionReview has no `request`")]
     MissingRequest,
     #[error("the request has no `uid`")]
@@ -184,6 +186,7 @@ impl ReviewError {
     pub fn uid(&self) -> Option<&str> {
         match self {
             ReviewError::Field { uid, .. } => Some(uid),
+            ReviewError::ApiVersion(_, uid) | ReviewError::Kind(_, uid) => uid.as_deref(),
             _ => None,
         }
     }
@@ -196,17 +199,34 @@ pub fn parse(body: &[u8]) -> Result<Request, ReviewError> {
     let Value::Object(mut review) = value else {
         return Err(ReviewError::NotAnObject);
     };
+    // A readable `uid` gets an AdmissionReview answer even when the
+    // envelope is wrong, so the failure policy decides.
+    let uid = || {
+        review
+            .get("request")
+            .and_then(|r| r.get("uid"))
+            .and_then(Value::as_str)
+            .filter(|u| !u.is_empty())
+            .map(str::to_string)
+    };
+    let text = |v: &Value| v.as_str().map_or_else(|| v.to_string(), str::to_string);
     match review.get("apiVersion") {
         Some(Value::String(v)) if v == API_VERSION => {}
-        Some(Value::String(v)) => return Err(ReviewError::ApiVersion(v.clone())),
-        Some(other) => return Err(ReviewError::ApiVersion(other.to_string())),
-        None => return Err(ReviewError::ApiVersion(String::new())),
+        found => {
+            return Err(ReviewError::ApiVersion(
+                found.map(text).unwrap_or_default(),
+                uid(),
+            ));
+        }
     }
     match review.get("kind") {
         Some(Value::String(k)) if k == KIND => {}
-        Some(Value::String(k)) => return Err(ReviewError::Kind(k.clone())),
-        Some(other) => return Err(ReviewError::Kind(other.to_string())),
-        None => return Err(ReviewError::Kind(String::new())),
+        found => {
+            return Err(ReviewError::Kind(
+                found.map(text).unwrap_or_default(),
+                uid(),
+            ));
+        }
     }
     let Some(Value::Object(mut req)) = review.remove("request") else {
         return Err(ReviewError::MissingRequest);
@@ -426,12 +446,22 @@ mod tests {
         assert!(matches!(parse(b"[]"), Err(ReviewError::NotAnObject)));
         assert!(matches!(
             parse(br#"{"apiVersion":"admission.k8s.io/v1beta1","kind":"AdmissionReview"}"#),
-            Err(ReviewError::ApiVersion(v)) if v == "admission.k8s.io/v1beta1"
+            Err(ReviewError::ApiVersion(v, None)) if v == "admission.k8s.io/v1beta1"
         ));
         assert!(matches!(
             parse(br#"{"apiVersion":"admission.k8s.io/v1","kind":"Pod"}"#),
-            Err(ReviewError::Kind(_))
+            Err(ReviewError::Kind(_, None))
         ));
+        // With a readable uid, the answer is an AdmissionReview.
+        let err =
+            parse(br#"{"apiVersion":"admission.k8s.io/v1","kind":"Foo","request":{"uid":"k1"}}"#)
+                .unwrap_err();
+        assert_eq!(err.uid(), Some("k1"));
+        let err = parse(
+            br#"{"apiVersion":"admission.k8s.io/v1beta1","kind":"AdmissionReview","request":{"uid":"b1"}}"#,
+        )
+        .unwrap_err();
+        assert_eq!(err.uid(), Some("b1"));
         assert_eq!(
             parse(br#"{"apiVersion":"admission.k8s.io/v1","kind":"AdmissionReview"}"#).err(),
             Some(ReviewError::MissingRequest)

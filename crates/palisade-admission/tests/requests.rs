@@ -265,8 +265,8 @@ async fn bad_input_never_crashes_or_hangs() {
         ("not an object", b"[1,2,3]".to_vec(), 400, "not a JSON object"),
         ("empty body", Vec::new(), 400, "not valid JSON"),
         ("binary", vec![0xff, 0xfe, 0x00, 0x01], 400, "not valid JSON"),
-        ("wrong apiVersion", br#"{"apiVersion":"admission.k8s.io/v1beta1","kind":"AdmissionReview","request":{"uid":"x"}}"#.to_vec(), 400, "unsupported AdmissionReview apiVersion"),
-        ("wrong kind", br#"{"apiVersion":"admission.k8s.io/v1","kind":"ConversionReview","request":{"uid":"x"}}"#.to_vec(), 400, "unexpected kind"),
+        ("wrong apiVersion", br#"{"apiVersion":"admission.k8s.io/v1beta1","kind":"AdmissionReview","request":{}}"#.to_vec(), 400, "unsupported AdmissionReview apiVersion"),
+        ("wrong kind", br#"{"apiVersion":"admission.k8s.io/v1","kind":"ConversionReview"}"#.to_vec(), 400, "unexpected kind"),
         ("missing request", br#"{"apiVersion":"admission.k8s.io/v1","kind":"AdmissionReview"}"#.to_vec(), 400, "no `request`"),
         ("missing uid", br#"{"apiVersion":"admission.k8s.io/v1","kind":"AdmissionReview","request":{"operation":"CREATE"}}"#.to_vec(), 400, "no `uid`"),
         ("deep nesting", {
@@ -301,6 +301,34 @@ async fn bad_input_never_crashes_or_hangs() {
         .send()
         .await;
     assert!(r.as_ref().map_or(true, |r| r.status() == 413), "{r:?}");
+
+    // A wrong envelope around a readable uid: an AdmissionReview answer,
+    // decided by the failure policy (docs/admission.md, Limits).
+    for (uid, body, needle) in [
+        (
+            "k1",
+            r#"{"apiVersion":"admission.k8s.io/v1","kind":"Foo","request":{"uid":"k1"}}"#,
+            "unexpected kind",
+        ),
+        (
+            "b1",
+            r#"{"apiVersion":"admission.k8s.io/v1beta1","kind":"AdmissionReview","request":{"uid":"b1"}}"#,
+            "unsupported AdmissionReview apiVersion",
+        ),
+    ] {
+        let (got, json) = server.post(body.as_bytes().to_vec()).await;
+        assert_eq!(got, 200, "{json}");
+        assert_eq!(json["kind"], "AdmissionReview", "{json}");
+        assert_eq!(json["response"]["uid"], uid, "{json}");
+        assert_eq!(json["response"]["allowed"], false, "{json}");
+        assert!(
+            json["response"]["status"]["message"]
+                .as_str()
+                .unwrap()
+                .contains(needle),
+            "{json}"
+        );
+    }
 
     // A readable uid with a broken field, or an unknown operation: a
     // well-formed AdmissionReview decided by the failure policy (Fail).
