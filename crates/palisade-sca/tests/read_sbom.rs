@@ -3,7 +3,9 @@
 
 use std::path::Path;
 
-use palisade_sca::{Ecosystem, Relationship, read};
+use palisade_sca::scan::{ScanOptions, scan};
+use palisade_sca::source::{SourceOptions, sbom_of};
+use palisade_sca::{Ecosystem, Relationship, read, write};
 
 fn fixture(name: &str) -> palisade_sca::Sbom {
     read::read_file(
@@ -200,4 +202,68 @@ fn malformed_sboms_give_clear_errors() {
     deep.push('}');
     let err = read::read_bytes(deep.as_bytes(), "deep.json").unwrap_err();
     assert!(err.to_string().contains("deep.json"), "{err}");
+}
+
+fn purls(sbom: &palisade_sca::Sbom) -> Vec<String> {
+    let mut v: Vec<String> = sbom
+        .components
+        .iter()
+        .map(|c| {
+            let purl = c.purl.as_ref().map_or("-".to_owned(), ToString::to_string);
+            format!("{purl} {}", c.version)
+        })
+        .collect();
+    v.sort();
+    v
+}
+
+/// Reads a file given as a target, as `palisade sbom FILE` does.
+fn read_target(dir: &Path, name: &str, text: &str) -> palisade_sca::Result<palisade_sca::Sbom> {
+    let path = dir.join(name);
+    std::fs::write(&path, text).unwrap();
+    sbom_of(path.to_str().unwrap(), &SourceOptions::default())
+}
+
+#[test]
+fn own_output_reads_back_as_a_target() {
+    let project = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/project");
+    let sbom = scan(&project, "project", &ScanOptions::default());
+    assert!(sbom.components.len() > 50);
+    let dir = tempfile::tempdir().unwrap();
+    for (name, doc) in [
+        ("own.spdx.json", write::spdx::to_json(&sbom)),
+        ("own.cdx.json", write::cyclonedx::to_json(&sbom)),
+    ] {
+        // Pretty-printed with sorted keys, as the binary writes it.
+        let text = serde_json::to_string_pretty(&doc).unwrap();
+        let back = read_target(dir.path(), name, &text).unwrap();
+        assert_eq!(back.target.kind, palisade_sca::TargetKind::Sbom, "{name}");
+        assert_eq!(purls(&back), purls(&sbom), "{name}");
+    }
+}
+
+#[test]
+fn sbom_keys_are_found_in_any_order() {
+    let dir = tempfile::tempdir().unwrap();
+    let padding = "x".repeat(4096);
+    let cdx = format!(
+        r#"{{"metadata":{{"comment":"{padding}"}},"specVersion":"1.6","components":[{{"type":"library","name":"lodash","version":"4.17.4","purl":"pkg:npm/lodash@4.17.4"}}],"bomFormat":"CycloneDX"}}"#
+    );
+    let sbom = read_target(dir.path(), "late.json", &cdx).unwrap();
+    assert_eq!(purls(&sbom), ["pkg:npm/lodash@4.17.4 4.17.4"]);
+    // A byte order mark does not hide an SBOM either.
+    let sbom = read_target(dir.path(), "bom.cdx.json", &format!("\u{feff}{cdx}")).unwrap();
+    assert_eq!(sbom.components.len(), 1);
+    // A JSON object that is neither is an error, not an empty inventory.
+    let e = read_target(dir.path(), "other.json", &format!(r#"{{"a":"{padding}"}}"#)).unwrap_err();
+    assert!(e.to_string().contains("not an SBOM"), "{e}");
+    // A lockfile is still catalogued by its name.
+    let lock = read_target(
+        dir.path(),
+        "package-lock.json",
+        r#"{"lockfileVersion":3,"packages":{"node_modules/ms":{"version":"2.1.3"}}}"#,
+    )
+    .unwrap();
+    assert_eq!(lock.target.kind, palisade_sca::TargetKind::Directory);
+    assert_eq!(lock.components.len(), 1);
 }

@@ -45,6 +45,11 @@ pub fn license_of(v: Option<&Value>) -> Vec<String> {
 
 #[derive(Deserialize)]
 struct Lock {
+    /// The project (v1 has no root entry in `packages`).
+    #[serde(default)]
+    name: Option<String>,
+    #[serde(default)]
+    version: Option<String>,
     #[serde(rename = "lockfileVersion", default)]
     lockfile_version: u32,
     #[serde(default)]
@@ -57,7 +62,7 @@ pub fn parse_lock(bytes: &[u8], ctx: &Ctx<'_>) -> Result<Vec<Component>> {
     let lock: Lock = ctx.json(bytes)?;
     match (&lock.packages, &lock.dependencies) {
         (Some(p), _) if lock.lockfile_version >= 2 || !p.is_empty() => v2(p, ctx),
-        (_, Some(d)) => v1(d, ctx),
+        (_, Some(d)) => v1(d, lock.name.as_deref().zip(lock.version.as_deref()), ctx),
         _ => Ok(Vec::new()),
     }
 }
@@ -190,12 +195,34 @@ fn resolve<'a>(from: &str, dep: &str, refs: &'a BTreeMap<&str, String>) -> Optio
     }
 }
 
-fn v1(deps: &BTreeMap<String, Value>, ctx: &Ctx<'_>) -> Result<Vec<Component>> {
+/// A v1 dependency's package: its key and version, or for an alias
+/// (`"lo": {"version": "npm:lodash@4.17.4"}`) the real package's.
+fn v1_package<'a>(key: &'a str, entry: &'a Value) -> Option<(&'a str, &'a str)> {
+    let v = entry.get("version")?.as_str()?;
+    let (name, version) = match v.strip_prefix("npm:") {
+        Some(spec) => {
+            let at = spec.get(1..)?.find('@')? + 1;
+            (spec.get(..at)?, spec.get(at + 1..)?)
+        }
+        None => (key, v),
+    };
+    is_registry_version(version).then_some((name, version))
+}
+
+/// `root` is the lockfile's own `name` and `version`; direct dependencies
+/// come from the `package.json` beside it (v1 does not record them).
+fn v1(
+    deps: &BTreeMap<String, Value>,
+    root: Option<(&str, &str)>,
+    ctx: &Ctx<'_>,
+) -> Result<Vec<Component>> {
     let mut out = Vec::new();
-    // scope stack: each level maps name -> ref.
+    let direct = sibling_manifest_deps(ctx);
+    // scope stack: each level maps name (an alias's own) -> ref.
     fn walk(
         deps: &BTreeMap<String, Value>,
         scopes: &mut Vec<BTreeMap<String, String>>,
+        direct: Option<&BTreeSet<String>>,
         ctx: &Ctx<'_>,
         depth: usize,
         out: &mut Vec<Component>,
@@ -206,44 +233,27 @@ fn v1(deps: &BTreeMap<String, Value>, ctx: &Ctx<'_>) -> Result<Vec<Component>> {
                 "dependencies nested deeper than 64 levels",
             ));
         }
-        let mut level = BTreeMap::new();
-        for (name, e) in deps {
-            if let Some(v) = e
-                .get("version")
-                .and_then(Value::as_str)
-                .filter(|v| is_registry_version(v))
-            {
-                level.insert(name.clone(), component(name, v, "npm-lock", ctx).bom_ref);
-            }
-        }
-        scopes.push(level);
-        for (name, e) in deps {
+        scopes.push(level_refs(deps, ctx));
+        for (key, e) in deps {
             ctx.check_count(out.len())?;
-            let Some(v) = e
-                .get("version")
-                .and_then(Value::as_str)
-                .filter(|v| is_registry_version(v))
-            else {
+            let Some((name, v)) = v1_package(key, e) else {
                 continue;
             };
             let mut c = component(name, v, "npm-lock", ctx);
             c.dev = e.get("dev").and_then(Value::as_bool) == Some(true);
+            if let Some(d) = direct {
+                c.relationship = if depth == 0 && d.contains(key) {
+                    Relationship::Direct
+                } else {
+                    Relationship::Transitive
+                };
+            }
             if let Some(nested) = e.get("dependencies").and_then(Value::as_object) {
                 let nested: BTreeMap<String, Value> =
                     nested.iter().map(|(k, v)| (k.clone(), v.clone())).collect();
-                walk(&nested, scopes, ctx, depth + 1, out)?;
+                walk(&nested, scopes, direct, ctx, depth + 1, out)?;
                 // The nested level was pushed and popped; resolve against it too.
-                let mut inner = BTreeMap::new();
-                for (n, ne) in &nested {
-                    if let Some(nv) = ne
-                        .get("version")
-                        .and_then(Value::as_str)
-                        .filter(|v| is_registry_version(v))
-                    {
-                        inner.insert(n.clone(), component(n, nv, "npm-lock", ctx).bom_ref);
-                    }
-                }
-                scopes.push(inner);
+                scopes.push(level_refs(&nested, ctx));
             } else {
                 scopes.push(BTreeMap::new());
             }
@@ -263,7 +273,26 @@ fn v1(deps: &BTreeMap<String, Value>, ctx: &Ctx<'_>) -> Result<Vec<Component>> {
         scopes.pop();
         Ok(())
     }
-    walk(deps, &mut Vec::new(), ctx, 0, &mut out)?;
+    fn level_refs(deps: &BTreeMap<String, Value>, ctx: &Ctx<'_>) -> BTreeMap<String, String> {
+        deps.iter()
+            .filter_map(|(key, e)| {
+                let (name, v) = v1_package(key, e)?;
+                Some((key.clone(), component(name, v, "npm-lock", ctx).bom_ref))
+            })
+            .collect()
+    }
+    walk(deps, &mut Vec::new(), direct.as_ref(), ctx, 0, &mut out)?;
+    // The project itself, as v2/v3 report their root entry.
+    if let Some((name, version)) = root.filter(|(_, v)| is_registry_version(v)) {
+        let mut c = component(name, version, "npm-lock", ctx);
+        let top = level_refs(deps, ctx);
+        for dep in direct.iter().flatten() {
+            if let Some(r) = top.get(dep) {
+                c.depends_on.insert(r.clone());
+            }
+        }
+        out.insert(0, c);
+    }
     Ok(out)
 }
 
@@ -362,5 +391,49 @@ mod tests {
         assert_eq!(a.depends_on.iter().collect::<Vec<_>>(), ["pkg:npm/b@2.0.0"]);
         assert_eq!(c.len(), 3);
         assert!(parse_lock(b"{\"packages\": 3}", &ctx).is_err());
+    }
+
+    #[test]
+    fn v1_aliases_and_root() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(
+            dir.path().join("package.json"),
+            r#"{"name":"app","dependencies":{"lo":"npm:lodash@4.17.4","sp":"npm:@s/p@1.2.3"}}"#,
+        )
+        .unwrap();
+        let lock_path = dir.path().join("package-lock.json");
+        let lock = r#"{"name":"app","version":"1.0.0","lockfileVersion":1,"requires":true,"dependencies":{
+          "lo":{"version":"npm:lodash@4.17.4","resolved":"https://registry.npmjs.org/lodash/-/lodash-4.17.4.tgz"},
+          "sp":{"version":"npm:@s/p@1.2.3","requires":{"lo":"npm:lodash@4.17.4"}},
+          "x":{"version":"1.0.0"}}}"#;
+        let limits = Limits::default();
+        let mut ctx = Ctx::new("package-lock.json", &limits);
+        ctx.fs_path = Some(&lock_path);
+        let c = parse_lock(lock.as_bytes(), &ctx).unwrap();
+        let refs: Vec<(&str, Relationship)> = c
+            .iter()
+            .map(|c| (c.bom_ref.as_str(), c.relationship))
+            .collect();
+        assert_eq!(
+            refs,
+            [
+                ("pkg:npm/app@1.0.0", Relationship::Unknown),
+                ("pkg:npm/lodash@4.17.4", Relationship::Direct),
+                ("pkg:npm/%40s/p@1.2.3", Relationship::Direct),
+                ("pkg:npm/x@1.0.0", Relationship::Transitive),
+            ]
+        );
+        assert_eq!(
+            c[0].depends_on.iter().collect::<Vec<_>>(),
+            ["pkg:npm/%40s/p@1.2.3", "pkg:npm/lodash@4.17.4"]
+        );
+        assert_eq!(
+            c[2].depends_on.iter().collect::<Vec<_>>(),
+            ["pkg:npm/lodash@4.17.4"]
+        );
+        // In memory (no package.json): the root without edges, nothing marked.
+        let c = parse_lock(lock.as_bytes(), &Ctx::new("package-lock.json", &limits)).unwrap();
+        assert_eq!(c.len(), 4);
+        assert!(c.iter().all(|c| c.relationship == Relationship::Unknown));
     }
 }

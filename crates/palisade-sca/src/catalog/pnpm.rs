@@ -27,17 +27,41 @@ fn parse_key(key: &str, v5: bool) -> Option<(String, String)> {
     Some((k.get(..at)?.to_owned(), k.get(at + 1..)?.to_owned()))
 }
 
-/// A dependency value: `1.2.3`, `1.2.3(peer@1)`, `1.2.3_peer@1`, or
-/// `{version: …}` in v6+ importers.
-fn dep_version(v: &Value) -> Option<String> {
+/// A dependency's package from its name and value: `1.2.3`,
+/// `1.2.3(peer@1)`, `1.2.3_peer@1`, or `{version: …}` in v6+ importers;
+/// an alias (`lo: npm:lodash@…`) names the real package instead:
+/// `lodash@4.17.4` (9.x), `/lodash@4.17.4` (6.x), `/lodash/4.17.4` (5.x).
+fn dep_target(name: &str, v: &Value, v5: bool) -> Option<(String, String)> {
     let s = match v {
         Value::String(s) => s.as_str(),
         Value::Object(o) => o.get("version")?.as_str()?,
         _ => return None,
     };
     let s = s.split('(').next().unwrap_or(s);
+    // Versions have no `@` except in v5 peer suffixes (`1.2.3_peer@1`).
+    if s.starts_with('/') || (!v5 && s.contains('@')) {
+        return parse_key(s, v5);
+    }
     let s = s.split('_').next().unwrap_or(s);
-    Some(s.to_owned())
+    Some((name.to_owned(), s.to_owned()))
+}
+
+/// Packages reachable from `roots` along `edges` (both `name@version`).
+fn reachable(
+    roots: &BTreeSet<(String, String)>,
+    edges: &BTreeMap<String, Vec<String>>,
+) -> BTreeSet<String> {
+    let mut seen = BTreeSet::new();
+    let mut todo: Vec<String> = roots.iter().map(|(n, v)| format!("{n}@{v}")).collect();
+    while let Some(k) = todo.pop() {
+        if let Some(next) = edges.get(&k)
+            && !seen.contains(&k)
+        {
+            todo.extend(next.iter().cloned());
+        }
+        seen.insert(k);
+    }
+    seen
 }
 
 pub fn parse(bytes: &[u8], ctx: &Ctx<'_>) -> Result<Vec<Component>> {
@@ -52,24 +76,34 @@ pub fn parse(bytes: &[u8], ctx: &Ctx<'_>) -> Result<Vec<Component>> {
     let snapshots = doc.get("snapshots").and_then(Value::as_object);
     ctx.check_count(packages.map_or(0, |p| p.len()) + snapshots.map_or(0, |s| s.len()))?;
 
+    // Direct dependencies, (name, version), of production and of development.
     let mut direct: BTreeSet<(String, String)> = BTreeSet::new();
-    let mut add_direct = |m: Option<&Value>| {
+    let mut direct_dev: BTreeSet<(String, String)> = BTreeSet::new();
+    let mut add_direct = |m: Option<&Value>, dev: bool| {
         for (n, v) in m.and_then(Value::as_object).into_iter().flatten() {
-            if let Some(ver) = dep_version(v) {
-                direct.insert((n.clone(), ver));
+            if let Some(target) = dep_target(n, v, v5) {
+                if dev {
+                    direct_dev.insert(target);
+                } else {
+                    direct.insert(target);
+                }
             }
         }
     };
-    let sections = ["dependencies", "devDependencies", "optionalDependencies"];
+    let sections = [
+        ("dependencies", false),
+        ("devDependencies", true),
+        ("optionalDependencies", false),
+    ];
     if let Some(importers) = doc.get("importers").and_then(Value::as_object) {
         for imp in importers.values() {
-            for s in sections {
-                add_direct(imp.get(s));
+            for (s, dev) in sections {
+                add_direct(imp.get(s), dev);
             }
         }
     } else {
-        for s in sections {
-            add_direct(doc.get(s));
+        for (s, dev) in sections {
+            add_direct(doc.get(s), dev);
         }
     }
 
@@ -83,7 +117,8 @@ pub fn parse(bytes: &[u8], ctx: &Ctx<'_>) -> Result<Vec<Component>> {
         }
         let mut c = component(&name, &ver, "pnpm-lock", ctx);
         c.dev = entry.get("dev").and_then(Value::as_bool) == Some(true);
-        c.relationship = if direct.contains(&(name.clone(), ver.clone())) {
+        let key = (name.clone(), ver.clone());
+        c.relationship = if direct.contains(&key) || direct_dev.contains(&key) {
             Relationship::Direct
         } else {
             Relationship::Transitive
@@ -92,7 +127,7 @@ pub fn parse(bytes: &[u8], ctx: &Ctx<'_>) -> Result<Vec<Component>> {
     }
     // Edges: v9 in snapshots, older versions in packages.
     let edge_source = snapshots.or(packages);
-    let mut edges: Vec<(String, String)> = Vec::new();
+    let mut edges: BTreeMap<String, Vec<String>> = BTreeMap::new();
     for (key, entry) in edge_source.into_iter().flatten() {
         let Some((name, ver)) = parse_key(key, v5) else {
             continue;
@@ -104,18 +139,35 @@ pub fn parse(bytes: &[u8], ctx: &Ctx<'_>) -> Result<Vec<Component>> {
                 .into_iter()
                 .flatten()
             {
-                if let Some(dv) = dep_version(dv) {
-                    edges.push((format!("{name}@{ver}"), format!("{dn}@{dv}")));
+                if let Some((tn, tv)) = dep_target(dn, dv, v5) {
+                    edges
+                        .entry(format!("{name}@{ver}"))
+                        .or_default()
+                        .push(format!("{tn}@{tv}"));
                 }
             }
         }
     }
-    for (from, to) in edges {
-        let Some(to_ref) = comps.get(&to).map(|c| c.bom_ref.clone()) else {
-            continue;
-        };
-        if let Some(c) = comps.get_mut(&from) {
-            c.depends_on.insert(to_ref);
+    for (from, tos) in &edges {
+        let to_refs: Vec<String> = tos
+            .iter()
+            .filter_map(|to| comps.get(to).map(|c| c.bom_ref.clone()))
+            .collect();
+        if let Some(c) = comps.get_mut(from) {
+            c.depends_on.extend(to_refs);
+        }
+    }
+    // 9.x no longer writes `dev` flags: a package is development-only when
+    // only the importers' `devDependencies` lead to it, as 5.x/6.x said.
+    let has_dev_flags = packages
+        .into_iter()
+        .flatten()
+        .any(|(_, e)| e.get("dev").is_some());
+    if !has_dev_flags && !direct_dev.is_empty() {
+        let prod = reachable(&direct, &edges);
+        let dev = reachable(&direct_dev, &edges);
+        for (key, c) in &mut comps {
+            c.dev = dev.contains(key) && !prod.contains(key);
         }
     }
     Ok(comps.into_values().collect())
@@ -150,5 +202,66 @@ mod tests {
         let c = parse(v5.as_bytes(), &ctx).unwrap();
         assert_eq!(c[0].bom_ref, "pkg:npm/ms@2.1.2");
         assert!(parse(b"packages: [\n", &ctx).is_err());
+    }
+
+    #[test]
+    fn v9_aliases_and_dev_dependencies() {
+        let limits = Limits::default();
+        let ctx = Ctx::new("pnpm-lock.yaml", &limits);
+        let v9 = "lockfileVersion: '9.0'
+importers:
+  .:
+    dependencies:
+      left:
+        specifier: npm:left-pad@^1.3.0
+        version: left-pad@1.3.0
+      debug:
+        specifier: ^4
+        version: 4.3.4
+    devDependencies:
+      tool:
+        specifier: ^1
+        version: 1.0.0
+packages:
+  left-pad@1.3.0:
+    resolution: {integrity: sha512-a}
+  debug@4.3.4:
+    resolution: {integrity: sha512-b}
+  ms@2.1.2:
+    resolution: {integrity: sha512-c}
+  tool@1.0.0:
+    resolution: {integrity: sha512-d}
+  helper@1.0.0:
+    resolution: {integrity: sha512-e}
+snapshots:
+  left-pad@1.3.0: {}
+  debug@4.3.4:
+    dependencies:
+      ms: 2.1.2
+  tool@1.0.0:
+    dependencies:
+      helper: 1.0.0
+      ms: 2.1.2
+      lp: left-pad@1.3.0
+  helper@1.0.0: {}
+  ms@2.1.2: {}
+";
+        let c = parse(v9.as_bytes(), &ctx).unwrap();
+        let got: Vec<(&str, Relationship, bool)> = c
+            .iter()
+            .map(|c| (c.name.as_str(), c.relationship, c.dev))
+            .collect();
+        assert_eq!(
+            got,
+            [
+                ("debug", Relationship::Direct, false),
+                ("helper", Relationship::Transitive, true),
+                ("left-pad", Relationship::Direct, false),
+                ("ms", Relationship::Transitive, false),
+                ("tool", Relationship::Direct, true),
+            ]
+        );
+        let tool = c.iter().find(|c| c.name == "tool").unwrap();
+        assert!(tool.depends_on.contains("pkg:npm/left-pad@1.3.0"));
     }
 }

@@ -50,7 +50,13 @@ pub fn parse(bytes: &[u8], ctx: &Ctx<'_>) -> Result<Vec<Component>> {
             }
         }
         if let Some(d) = &direct {
-            c.relationship = if d.contains(&e.name) {
+            // `package.json` names an aliased package by its alias.
+            let declared = d.contains(&e.name)
+                || e.descriptors
+                    .iter()
+                    .filter_map(|desc| split_descriptor(desc))
+                    .any(|(n, _)| d.contains(n));
+            c.relationship = if declared {
                 Relationship::Direct
             } else {
                 Relationship::Transitive
@@ -68,6 +74,18 @@ pub fn parse(bytes: &[u8], ctx: &Ctx<'_>) -> Result<Vec<Component>> {
 fn split_descriptor(d: &str) -> Option<(&str, &str)> {
     let at = d.get(1..)?.find('@')? + 1;
     Some((d.get(..at)?, d.get(at + 1..)?))
+}
+
+/// The package a v1 descriptor installs: its own name, or for an alias
+/// (`lo@npm:lodash@^4`, `x@npm:@scope/pkg@1`) the real package's.
+fn v1_package_name(d: &str) -> Option<&str> {
+    let (name, range) = split_descriptor(d)?;
+    Some(
+        range
+            .strip_prefix("npm:")
+            .and_then(split_descriptor)
+            .map_or(name, |(real, _)| real),
+    )
 }
 
 fn v1_entries(text: &str, ctx: &Ctx<'_>) -> Result<Vec<Entry>> {
@@ -93,8 +111,8 @@ fn v1_entries(text: &str, ctx: &Ctx<'_>) -> Result<Vec<Entry>> {
                 .collect();
             let name = descriptors
                 .first()
-                .and_then(|d| split_descriptor(d))
-                .map(|(n, _)| n.to_owned())
+                .and_then(|d| v1_package_name(d))
+                .map(str::to_owned)
                 .ok_or_else(|| {
                     ctx.err_at(lineno, format!("malformed package descriptor `{keys}`"))
                 })?;
@@ -217,5 +235,38 @@ mod tests {
         );
         let e = parse(b"a@1:\n  version \"1\"\nnot a key\n", &ctx).unwrap_err();
         assert!(e.to_string().starts_with("yarn.lock:3:"), "{e}");
+    }
+
+    #[test]
+    fn v1_aliases_are_the_real_package() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(
+            dir.path().join("package.json"),
+            r#"{"dependencies":{"lo":"npm:lodash@4.17.4","sp":"npm:@scope/pkg@1.2.3","app-dep":"1"}}"#,
+        )
+        .unwrap();
+        let lock_path = dir.path().join("yarn.lock");
+        let v1 = "# yarn lockfile v1\n\n\"lo@npm:lodash@4.17.4\":\n  version \"4.17.4\"\n  resolved \"https://registry.yarnpkg.com/lodash/-/lodash-4.17.4.tgz\"\n\n\"sp@npm:@scope/pkg@1.2.3\":\n  version \"1.2.3\"\n\napp-dep@1:\n  version \"1.0.0\"\n  dependencies:\n    lo \"npm:lodash@4.17.4\"\n\nlodash@^3:\n  version \"3.10.1\"\n";
+        let limits = Limits::default();
+        let mut ctx = Ctx::new("yarn.lock", &limits);
+        ctx.fs_path = Some(&lock_path);
+        let c = parse(v1.as_bytes(), &ctx).unwrap();
+        let refs: Vec<(&str, Relationship)> = c
+            .iter()
+            .map(|c| (c.bom_ref.as_str(), c.relationship))
+            .collect();
+        assert_eq!(
+            refs,
+            [
+                ("pkg:npm/lodash@4.17.4", Relationship::Direct),
+                ("pkg:npm/%40scope/pkg@1.2.3", Relationship::Direct),
+                ("pkg:npm/app-dep@1.0.0", Relationship::Direct),
+                ("pkg:npm/lodash@3.10.1", Relationship::Transitive),
+            ]
+        );
+        assert_eq!(
+            c[2].depends_on.iter().collect::<Vec<_>>(),
+            ["pkg:npm/lodash@4.17.4"]
+        );
     }
 }

@@ -82,6 +82,8 @@ pub fn read_file(path: &Path) -> Result<Sbom> {
 
 /// Reads an SBOM from memory; `display` names it in errors.
 pub fn read_bytes(bytes: &[u8], display: &str) -> Result<Sbom> {
+    // A UTF-8 byte order mark (Windows tools write one) is not JSON.
+    let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
     let value: serde_json::Value =
         serde_json::from_slice(bytes).map_err(|e| Error::json(display, &e))?;
     let obj = value

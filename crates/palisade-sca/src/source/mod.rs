@@ -79,10 +79,20 @@ pub fn classify(target: &str) -> Result<TargetType> {
                 .and_then(|mut f| f.read(&mut head))
                 .map_err(|e| Error::io(target, &e))?;
             let head = head.get(..n).unwrap_or(&[]);
-            if crate::read::sniff(head).is_some() {
+            // JSON after a UTF-8 byte order mark, if any.
+            let json = head.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(head);
+            if crate::read::sniff(json).is_some() {
                 Ok(TargetType::Sbom)
             } else if head.get(257..262) == Some(b"ustar") {
                 Ok(TargetType::ImageArchive)
+            } else if json.trim_ascii_start().starts_with(b"{")
+                && crate::catalog::classify(&target.replace('\\', "/")).is_none()
+            {
+                // A JSON object no cataloger reads by name is read as an SBOM
+                // even when `bomFormat`/`spdxVersion` is beyond the head
+                // (Palisade's own SPDX has keys sorted, `spdxVersion` last);
+                // with neither key that is an error, not an empty inventory.
+                Ok(TargetType::Sbom)
             } else {
                 Ok(TargetType::File)
             }
