@@ -11,6 +11,11 @@ pub struct Advisory {
     pub id: String,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub aliases: Vec<String>,
+    /// Different vulnerabilities this advisory is related to or covers
+    /// (OSV `related`; the CVEs a Debian DSA fixes). Shown, never merged:
+    /// merging by them would chain distinct CVEs into one finding.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub related: Vec<String>,
     #[serde(default, skip_serializing_if = "String::is_empty")]
     pub summary: String,
     /// The first paragraph of the details, shortened (the store is not a
@@ -132,6 +137,31 @@ impl Advisory {
     }
 }
 
+/// Sorts the ids a native advisory `id` names into (aliases, related).
+/// OSV's `aliases` means "the same vulnerability": an advisory naming one
+/// CVE (a DSA for one CVE, an npm advisory and its CVE) is an alias of
+/// it, but one naming several CVEs (a DSA, a Xen advisory) is about
+/// several vulnerabilities, so all its ids are only related. Duplicates
+/// and `id` itself are dropped.
+pub(crate) fn aliases_or_related(id: &str, ids: Vec<String>) -> (Vec<String>, Vec<String>) {
+    let mut ids: Vec<String> = ids
+        .into_iter()
+        .map(|i| i.trim().to_owned())
+        .filter(|i| !i.is_empty() && i != id)
+        .collect();
+    ids.sort();
+    ids.dedup();
+    let cves = std::iter::once(id)
+        .chain(ids.iter().map(String::as_str))
+        .filter(|i| i.starts_with("CVE-"))
+        .count();
+    if cves > 1 {
+        (Vec::new(), ids)
+    } else {
+        (ids, Vec::new())
+    }
+}
+
 /// The key a package is indexed by: the ecosystem as written and the name
 /// normalised where the ecosystem treats names case- or
 /// punctuation-insensitively (PyPI per PEP 503; npm, NuGet, Packagist and
@@ -180,6 +210,29 @@ mod tests {
         );
         assert_eq!(package_key("Debian:12", "OpenSSL").1, "openssl");
         assert_eq!(package_key("crates.io", "Inflector").1, "Inflector");
+    }
+
+    #[test]
+    fn several_cves_are_related_not_aliases() {
+        let ids = |v: &[&str]| v.iter().map(|s| (*s).to_owned()).collect::<Vec<_>>();
+        // One CVE: the same vulnerability (a GHSA, a one-CVE DSA).
+        assert_eq!(
+            aliases_or_related("DSA-1-1", ids(&["CVE-1", "CVE-1"])),
+            (ids(&["CVE-1"]), vec![])
+        );
+        assert_eq!(
+            aliases_or_related("DEBIAN-CVE-1", ids(&["CVE-1"])),
+            (ids(&["CVE-1"]), vec![])
+        );
+        // Several: different vulnerabilities, never aliases.
+        assert_eq!(
+            aliases_or_related("DSA-2-1", ids(&["CVE-3", "CVE-2"])),
+            (vec![], ids(&["CVE-2", "CVE-3"]))
+        );
+        assert_eq!(
+            aliases_or_related("CVE-4", ids(&["CVE-5", "CVE-4"])),
+            (vec![], ids(&["CVE-5"]))
+        );
     }
 
     #[test]

@@ -22,6 +22,18 @@ fn source_of(id: &str) -> Value {
     json!({ "name": name, "url": url })
 }
 
+/// CycloneDX 1.6's `scoreMethod` for a vector: `CVSSv3` is v3.0,
+/// `CVSSv31` v3.1.
+fn score_method(s: &crate::cvss::Score) -> &'static str {
+    if s.kind == "CVSS_V4" {
+        "CVSSv4"
+    } else if s.vector.starts_with("CVSS:3.0/") {
+        "CVSSv3"
+    } else {
+        "CVSSv31"
+    }
+}
+
 /// Writes the document.
 pub fn write(matched: &[Matched], out: &mut dyn Write) -> io::Result<()> {
     let mut components = Vec::new();
@@ -48,7 +60,7 @@ pub fn write(matched: &[Matched], out: &mut dyn Write) -> io::Result<()> {
                     ratings.push(json!({
                         "score": s.value,
                         "severity": matcher::severity(v).as_str().to_ascii_lowercase(),
-                        "method": if s.kind == "CVSS_V4" { "CVSSv4" } else { "CVSSv31" },
+                        "method": score_method(s),
                         "vector": s.vector,
                     }));
                 } else {

@@ -293,6 +293,10 @@ pub struct Vulnerability {
     pub id: String,
     /// Every id and alias, sorted, without `id`.
     pub aliases: Vec<String>,
+    /// The advisories' related ids (different vulnerabilities, e.g. the
+    /// CVEs a DSA fixes), sorted, without `id` and `aliases`. Not used to
+    /// merge, nor by VEX.
+    pub related: Vec<String>,
     /// Shared with the lookup cache: one advisory often matches many
     /// components (and many versions of one package).
     pub advisories: Vec<Arc<Advisory>>,
@@ -369,7 +373,9 @@ pub fn match_advisories(advisories: &[Arc<Advisory>], coords: &Coordinates) -> C
     out
 }
 
-/// Groups advisories that share an id or alias (union-find over ids).
+/// Groups advisories that share an id or alias (union-find over ids;
+/// `related` ids are deliberately not followed: they name different
+/// vulnerabilities).
 fn merge_aliases(hits: Vec<(Arc<Advisory>, Vec<String>, Rated)>) -> Vec<Vulnerability> {
     let n = hits.len();
     let mut parent: Vec<usize> = (0..n).collect();
@@ -413,12 +419,14 @@ fn merge_aliases(hits: Vec<(Arc<Advisory>, Vec<String>, Rated)>) -> Vec<Vulnerab
         .into_values()
         .map(|members| {
             let mut ids: BTreeSet<String> = BTreeSet::new();
+            let mut related: BTreeSet<String> = BTreeSet::new();
             let mut fixed: BTreeSet<String> = BTreeSet::new();
             let mut advisories = Vec::new();
             let mut best: Option<Rated> = None;
             for i in members {
                 if let Some((adv, f, rated)) = hits.get(i) {
                     ids.extend(adv.ids().map(str::to_owned));
+                    related.extend(adv.related.iter().cloned());
                     fixed.extend(f.iter().cloned());
                     best = Some(match best {
                         None => rated.clone(),
@@ -429,11 +437,13 @@ fn merge_aliases(hits: Vec<(Arc<Advisory>, Vec<String>, Rated)>) -> Vec<Vulnerab
             }
             advisories.sort_by(|a, b| (&a.id, &a.source).cmp(&(&b.id, &b.source)));
             let id = primary_id(&ids);
+            related.retain(|r| !ids.contains(r));
             ids.remove(&id);
             let malicious = advisories.iter().any(|a| a.is_malicious());
             Vulnerability {
                 id,
                 aliases: ids.into_iter().collect(),
+                related: related.into_iter().collect(),
                 advisories,
                 fixed: fixed.into_iter().collect(),
                 rated: best.unwrap_or(Rated {

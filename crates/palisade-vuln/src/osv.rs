@@ -124,6 +124,7 @@ pub fn from_value(v: &Value, source: &str) -> Result<Advisory, RecordError> {
     Ok(Advisory {
         id: id.to_owned(),
         aliases: strings(v, "aliases")?,
+        related: strings(v, "related")?,
         summary: str_field(v, "summary")?.unwrap_or("").trim().to_owned(),
         details: shorten(str_field(v, "details")?.unwrap_or("")),
         modified,

@@ -404,6 +404,9 @@ fn rule_meta(v: &Vulnerability, severity: Severity) -> RuleMeta {
     if !v.aliases.is_empty() {
         doc.push_str(&format!("Aliases: {}\n\n", v.aliases.join(", ")));
     }
+    if !v.related.is_empty() {
+        doc.push_str(&format!("Related: {}\n\n", v.related.join(", ")));
+    }
     if let Some(s) = &v.rated.score {
         doc.push_str(&format!(
             "{} base score {:.1} ({})\n\n",

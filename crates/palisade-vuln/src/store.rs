@@ -76,16 +76,36 @@ impl SourceInfo {
     }
 
     /// Raises `data_date` to `date` (an RFC 3339 timestamp or a date).
+    /// Placeholder dates are ignored ([`real_date`]).
     pub fn saw_date(&mut self, date: &str) {
-        let d = date.get(..10).unwrap_or("");
-        if d.len() == 10
-            && d.as_bytes().get(4) == Some(&b'-')
-            && d.parse::<palisade_core::date::Date>().is_ok()
+        if let Some(d) = real_date(date)
             && self.data_date.as_deref().is_none_or(|cur| d > cur)
         {
             self.data_date = Some(d.to_owned());
         }
     }
+
+    /// Raises `data_date` to an advisory's date: `modified`, else
+    /// `published` when `modified` is missing or a placeholder.
+    pub fn saw_advisory(&mut self, adv: &Advisory) {
+        if real_date(&adv.modified).is_some() {
+            self.saw_date(&adv.modified);
+        } else {
+            self.saw_date(&adv.published);
+        }
+    }
+}
+
+/// The `YYYY-MM-DD` of a timestamp, unless it is not a date or is a
+/// placeholder: Go's vulndb publishes `modified` (and often `published`)
+/// as `0001-01-01T00:00:00Z`, and a zero Unix time shows up as
+/// `1970-01-01`; neither says how old the data is.
+fn real_date(date: &str) -> Option<&str> {
+    let d = date.trim().get(..10)?;
+    let ok = d.as_bytes().get(4) == Some(&b'-')
+        && d.parse::<palisade_core::date::Date>().is_ok()
+        && d > "1970-01-01";
+    ok.then_some(d)
 }
 
 /// The default database directory: `$XDG_CACHE_HOME/palisade/db`, else
@@ -309,6 +329,14 @@ fn merge(into: &mut Advisory, other: Advisory) {
             into.aliases.push(a);
         }
     }
+    for r in other.related {
+        if !into.related.contains(&r) && r != into.id {
+            into.related.push(r);
+        }
+    }
+    // An id one record calls related must not merge through another's
+    // alias: keep it related only.
+    into.aliases.retain(|a| !into.related.contains(a));
     for a in other.affected {
         if !into.affected.contains(&a) {
             into.affected.push(a);
@@ -350,7 +378,7 @@ impl SourceWriter<'_> {
     /// Adds an advisory (merged with an earlier one of the same id from
     /// this source).
     pub fn put(&mut self, adv: Advisory) -> Result<()> {
-        self.info.saw_date(&adv.modified);
+        self.info.saw_advisory(&adv);
         if adv.withdrawn.is_some() {
             self.info.withdrawn += 1;
         }
@@ -474,6 +502,7 @@ mod tests {
         Advisory {
             id: id.into(),
             aliases: vec![],
+            related: vec![],
             summary: "s".into(),
             details: String::new(),
             modified: "2024-05-01T00:00:00Z".into(),
@@ -535,6 +564,47 @@ mod tests {
         let r = store.reader().unwrap();
         assert_eq!(r.lookup("PyPI", "x").unwrap()[0].affected.len(), 2);
         assert_eq!(r.lookup("PyPI", "y").unwrap().len(), 1);
+    }
+
+    #[test]
+    fn placeholder_dates_do_not_date_the_data() {
+        // Go's vulndb: `modified` is always 0001-01-01, `published` real
+        // in some records and 0001-01-01 in the others.
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::create(dir.path()).unwrap();
+        let mut w = store.begin_source("go", "osv-dir").unwrap();
+        let mut a = adv("GO-1", "x", "1.0");
+        a.modified = "0001-01-01T00:00:00Z".into();
+        a.published = "0001-01-01T00:00:00Z".into();
+        w.put(a.clone()).unwrap();
+        assert_eq!(w.info.data_date, None, "undated, not 739,947 days old");
+        a.id = "GO-2".into();
+        a.published = "2026-08-20T18:01:00Z".into();
+        w.put(a).unwrap();
+        let mut b = adv("GO-3", "x", "1.0");
+        b.modified = "1970-01-01T00:00:00Z".into();
+        b.published = "2025-01-01T00:00:00Z".into();
+        w.put(b).unwrap();
+        let info = w.finish().unwrap();
+        assert_eq!(info.data_date.as_deref(), Some("2026-08-20"));
+    }
+
+    #[test]
+    fn related_ids_are_merged_and_never_aliases() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::create(dir.path()).unwrap();
+        let mut w = store.begin_source("a", "debian-tracker-list").unwrap();
+        let mut one = adv("DSA-1", "x", "1.0");
+        one.aliases = vec!["CVE-1".into()];
+        let mut two = adv("DSA-1", "y", "1.0");
+        two.related = vec!["CVE-1".into(), "CVE-2".into()];
+        w.put(one).unwrap();
+        w.put(two).unwrap();
+        w.finish().unwrap();
+        let r = store.reader().unwrap();
+        let got = &r.lookup("PyPI", "x").unwrap()[0];
+        assert!(got.aliases.is_empty(), "{:?}", got.aliases);
+        assert_eq!(got.related, ["CVE-1", "CVE-2"]);
     }
 
     #[test]

@@ -432,3 +432,95 @@ fn ignore_unfixed_and_an_sbom_nothing_matches() {
     assert_eq!(out.stats.unfixed_ignored, 0);
     assert_eq!(out.stats.vulnerabilities, 5);
 }
+
+#[test]
+fn a_dsa_keeps_its_cves_distinct_and_vex_suppresses_one() {
+    let (_d, store) = store();
+    // The OVAL subset has DSA-5429-1 (13 CVEs, among them CVE-2023-0666,
+    // -0668 and -2952) and the CVE definitions CVE-2023-0666, -0667,
+    // -0668 and -2952, all fixed in 4.0.6-1~deb12u1. The DSA's CVEs are
+    // different vulnerabilities: five findings, not one chain of them.
+    let sbom = palisade_sca::read::read_bytes(
+        br#"{"bomFormat":"CycloneDX","specVersion":"1.6","version":1,"components":[{"type":"library","bom-ref":"c0","name":"wireshark","version":"4.0.5-1","purl":"pkg:deb/debian/wireshark@4.0.5-1?arch=amd64&distro=debian-12"}]}"#,
+        "d.json",
+    )
+    .unwrap();
+    let mut vex = Vex::default();
+    vex.read_bytes(
+        br#"{"@context":"https://openvex.dev/ns/v0.2.0","@id":"x","author":"t","timestamp":"2026-01-01T00:00:00Z","version":1,
+        "statements":[{"vulnerability":{"name":"CVE-2023-2952"},"products":[{"@id":"pkg:deb/debian/wireshark@4.0.5-1"}],
+        "status":"not_affected","justification":"vulnerable_code_not_present"}]}"#,
+        "triage.openvex.json",
+    )
+    .unwrap();
+    let reader = store.reader().unwrap();
+    let out = scan::scan(&sbom, &reader, &vex, &Options::default()).unwrap();
+    let vulns = &out.matched[0].vulnerabilities;
+    let ids: Vec<&str> = vulns.iter().map(|v| v.id.as_str()).collect();
+    assert_eq!(
+        ids,
+        [
+            "CVE-2023-0666",
+            "CVE-2023-0667",
+            "CVE-2023-0668",
+            "CVE-2023-2952",
+            "DSA-5429-1"
+        ]
+    );
+    for v in &vulns[..4] {
+        assert_eq!(v.aliases, [format!("DEBIAN-{}", v.id)]);
+    }
+    let dsa = &vulns[4];
+    assert!(dsa.aliases.is_empty(), "{:?}", dsa.aliases);
+    assert_eq!(dsa.related.len(), 13, "{:?}", dsa.related);
+    assert!(dsa.related.iter().any(|r| r == "CVE-2023-2952"));
+    assert!(
+        out.report.rules["DSA-5429-1"]
+            .doc
+            .contains("Related: CVE-2023-0666, CVE-2023-0668, ")
+    );
+    // The VEX statement about CVE-2023-2952 suppresses that finding only.
+    let suppressed: Vec<&str> = out
+        .report
+        .findings
+        .iter()
+        .filter(|f| f.is_suppressed())
+        .map(|f| &*f.code)
+        .collect();
+    assert_eq!(suppressed, ["CVE-2023-2952"]);
+    assert_eq!(out.report.findings.len(), 5);
+}
+
+#[test]
+fn cyclonedx_vex_names_the_cvss_version() {
+    let (_d, store) = store();
+    // RustSec advisories for smallvec carry CVSS:3.0 and 3.1 vectors.
+    let out = scan_target(
+        &store,
+        &fixtures().join("targets/rust-app"),
+        &Vex::default(),
+    );
+    let mut buf = Vec::new();
+    palisade_vuln::cdx::write(&out.matched, &mut buf).unwrap();
+    let doc: serde_json::Value = serde_json::from_slice(&buf).unwrap();
+    let mut seen = BTreeSet::new();
+    for v in doc["vulnerabilities"].as_array().unwrap() {
+        for r in v["ratings"].as_array().unwrap() {
+            let Some(vector) = r["vector"].as_str() else {
+                continue;
+            };
+            let want = match vector.get(..9) {
+                Some("CVSS:3.0/") => "CVSSv3",
+                Some("CVSS:3.1/") => "CVSSv31",
+                Some("CVSS:4.0/") => "CVSSv4",
+                _ => panic!("{vector}"),
+            };
+            assert_eq!(r["method"], want, "{vector}");
+            seen.insert(want);
+        }
+    }
+    assert!(
+        seen.contains("CVSSv3") && seen.contains("CVSSv31"),
+        "{seen:?}"
+    );
+}

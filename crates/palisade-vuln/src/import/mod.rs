@@ -554,7 +554,7 @@ fn put_tracker(w: &mut SourceWriter<'_>, adv: crate::Advisory) -> Result<()> {
     // Advisories of releases no longer listed, or only `<not-affected>`
     // lines, have nothing to match; they still date the data.
     if adv.affected.is_empty() {
-        w.info.saw_date(&adv.modified);
+        w.info.saw_advisory(&adv);
         return Ok(());
     }
     w.put(adv)

@@ -13,6 +13,7 @@ fn base(id: String, source: &str) -> Advisory {
     Advisory {
         id,
         aliases: Vec::new(),
+        related: Vec::new(),
         summary: String::new(),
         details: String::new(),
         modified: String::new(),
@@ -73,7 +74,7 @@ pub fn nodejs(bytes: &[u8], source: &str) -> Result<Advisory, String> {
     };
     let (ranges, versions) = set.to_osv();
     let mut a = base(format!("NSWG-ECO-{id}"), source);
-    a.aliases = v
+    let cves = v
         .get("cves")
         .and_then(Value::as_array)
         .map(|c| {
@@ -83,6 +84,8 @@ pub fn nodejs(bytes: &[u8], source: &str) -> Result<Advisory, String> {
                 .collect()
         })
         .unwrap_or_default();
+    // A few advisories list several CVEs: related, not aliases.
+    (a.aliases, a.related) = crate::advisory::aliases_or_related(&a.id, cves);
     a.summary = text("title");
     a.details = crate::osv::shorten(&text("overview"));
     a.modified = text("updated_at");
@@ -188,26 +191,40 @@ pub fn alpine(
                 continue;
             }
             for entry in ids.unwrap_or_default().into_iter().flatten() {
-                let tokens = secfix_ids(&entry);
+                let mut tokens = secfix_ids(&entry);
+                let mut seen = std::collections::BTreeSet::new();
+                tokens.retain(|t| seen.insert(t.clone()));
                 let Some(first) = tokens.first() else {
                     problems.push(format!("{}: no id in `{entry}`", p.pkg.name));
                     continue;
                 };
-                let mut a = base(format!("ALPINE-{first}"), source);
-                a.aliases = tokens.clone();
-                a.summary = format!("{first} in {} (Alpine {release})", p.pkg.name);
-                a.affected.push(Affected {
-                    ecosystem: ecosystem.clone(),
-                    name: p.pkg.name.clone(),
-                    ranges: vec![fixed_range(Some(fixed.trim()))],
-                    versions: Vec::new(),
-                    severity: Vec::new(),
-                    skipped: Vec::new(),
-                    prepared: Default::default(),
-                });
-                a.references
-                    .push(format!("https://security.alpinelinux.org/vuln/{first}"));
-                out.push(a);
+                // One advisory per CVE of the entry (`CVE-2020-11740
+                // CVE-2020-11741 XSA-313`), each fixed in this version;
+                // the other ids are related, not aliases: an upstream
+                // advisory such as XSA-313 covers several CVEs, and
+                // aliasing it would merge them.
+                let cves: Vec<&String> = tokens.iter().filter(|t| t.starts_with("CVE-")).collect();
+                let names: Vec<&String> = if cves.is_empty() { vec![first] } else { cves };
+                for name in names {
+                    let mut a = base(format!("ALPINE-{name}"), source);
+                    a.aliases = vec![name.clone()];
+                    a.related = tokens.iter().filter(|t| *t != name).cloned().collect();
+                    a.related.sort();
+                    a.related.dedup();
+                    a.summary = format!("{name} in {} (Alpine {release})", p.pkg.name);
+                    a.affected.push(Affected {
+                        ecosystem: ecosystem.clone(),
+                        name: p.pkg.name.clone(),
+                        ranges: vec![fixed_range(Some(fixed.trim()))],
+                        versions: Vec::new(),
+                        severity: Vec::new(),
+                        skipped: Vec::new(),
+                        prepared: Default::default(),
+                    });
+                    a.references
+                        .push(format!("https://security.alpinelinux.org/vuln/{name}"));
+                    out.push(a);
+                }
             }
         }
     }
@@ -292,7 +309,7 @@ impl TrackerList {
             return None;
         }
         if line.starts_with('[') {
-            let done = self.current.take();
+            let done = self.current.take().map(relate_cves);
             let Some((date, rest)) = line.strip_prefix('[').and_then(|l| l.split_once(']')) else {
                 self.problems
                     .push(format!("{}:{}: malformed header", self.file, self.line));
@@ -391,8 +408,16 @@ impl TrackerList {
 
     /// The last advisory.
     pub fn finish(&mut self) -> Option<Advisory> {
-        self.current.take()
+        self.current.take().map(relate_cves)
     }
+}
+
+/// A DSA/DLA lists the CVEs it fixes (`{CVE-… CVE-…}`), collected as
+/// aliases while reading: several CVEs are related, not aliases.
+fn relate_cves(mut a: Advisory) -> Advisory {
+    let ids = std::mem::take(&mut a.aliases);
+    (a.aliases, a.related) = crate::advisory::aliases_or_related(&a.id, ids);
+    a
 }
 
 #[cfg(test)]
@@ -412,6 +437,13 @@ mod tests {
         let af = &a.affected[0];
         assert!(matches!(evaluate(af, "1.5.1"), Verdict::Affected { .. }));
         assert_eq!(evaluate(af, "1.5.2"), Verdict::NotAffected);
+        let two = nodejs(
+            br#"{"id": 4, "module_name": "x", "cves": ["CVE-2017-1", "CVE-2017-2"], "vulnerable_versions": "<1.0.0"}"#,
+            "n",
+        )
+        .unwrap();
+        assert!(two.aliases.is_empty());
+        assert_eq!(two.related, ["CVE-2017-1", "CVE-2017-2"]);
         assert!(nodejs(br#"{"id": 2, "module_name": "x"}"#, "n").is_err());
         assert!(
             nodejs(
@@ -425,16 +457,58 @@ mod tests {
     #[test]
     fn alpine_secdb() {
         let j = r#"{"distroversion": "v3.19", "reponame": "main", "packages": [
+          {"pkg": {"name": "xen", "secfixes": {"4.13.0-r3": ["CVE-2020-11740 CVE-2020-11741 XSA-313"],
+            "4.8.0-r0": ["CVE-2016-9377 XSA-196", "CVE-2016-9378 XSA-196"]}}},
           {"pkg": {"name": "openssl", "secfixes": {"3.1.4-r1": ["CVE-2023-5363"],
             "0": ["CVE-2022-0001"], "3.1.4-r3": ["CVE-2023-5678 TALOS-1"], "bad version!": ["CVE-1"]}}}]}"#;
         let (advs, problems) = alpine(j, false, "alpine").unwrap();
+        // An entry naming several CVEs is one advisory per CVE, the
+        // others and the upstream advisory (XSA-…) only related: aliasing
+        // XSA-196 would merge CVE-2016-9377 and CVE-2016-9378.
+        let mut xen: Vec<(&str, &[String], &[String])> = advs
+            .iter()
+            .filter(|a| a.affected[0].name == "xen")
+            .map(|a| (a.id.as_str(), &a.aliases[..], &a.related[..]))
+            .collect();
+        xen.sort();
+        let s = |v: &[&str]| v.iter().map(|x| (*x).to_owned()).collect::<Vec<_>>();
+        assert_eq!(
+            xen,
+            [
+                (
+                    "ALPINE-CVE-2016-9377",
+                    &s(&["CVE-2016-9377"])[..],
+                    &s(&["XSA-196"])[..]
+                ),
+                (
+                    "ALPINE-CVE-2016-9378",
+                    &s(&["CVE-2016-9378"])[..],
+                    &s(&["XSA-196"])[..]
+                ),
+                (
+                    "ALPINE-CVE-2020-11740",
+                    &s(&["CVE-2020-11740"])[..],
+                    &s(&["CVE-2020-11741", "XSA-313"])[..]
+                ),
+                (
+                    "ALPINE-CVE-2020-11741",
+                    &s(&["CVE-2020-11741"])[..],
+                    &s(&["CVE-2020-11740", "XSA-313"])[..]
+                ),
+            ]
+        );
+        let advs: Vec<Advisory> = advs
+            .into_iter()
+            .filter(|a| a.affected[0].name != "xen")
+            .collect();
         assert_eq!(advs.len(), 2);
         assert_eq!(problems.len(), 1);
         let a = advs
             .iter()
             .find(|a| a.id == "ALPINE-CVE-2023-5678")
             .unwrap();
-        assert_eq!(a.aliases, ["CVE-2023-5678", "TALOS-1"]);
+        assert_eq!(a.aliases, ["CVE-2023-5678"]);
+        assert_eq!(a.related, ["TALOS-1"]);
         assert_eq!(a.affected[0].ecosystem, "Alpine:v3.19");
         assert!(matches!(
             evaluate(&a.affected[0], "3.1.4-r2"),
@@ -456,6 +530,9 @@ mod tests {
         assert_eq!(out[0].affected[0].ecosystem, "Debian:11");
         assert_eq!(out[0].modified, "2023-03-29");
         assert_eq!(out[1].modified, "2005-08-26");
+        // Several CVEs: different vulnerabilities, related, never aliases.
+        assert!(out[1].aliases.is_empty(), "{:?}", out[1].aliases);
+        assert_eq!(out[1].related, ["CVE-2005-2626", "CVE-2005-2627"]);
         assert_eq!(out[1].database_severity.as_deref(), Some("high"));
         assert_eq!(l.problems.len(), 1, "{:?}", l.problems);
     }

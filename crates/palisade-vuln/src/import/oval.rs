@@ -2,7 +2,9 @@
 //! as a stream: one advisory per `<definition>`, the release from its
 //! platform (`Debian GNU/Linux 12`), the package and fixed version from
 //! the criterion Debian's generator writes (`<pkg> DPKG is earlier than
-//! <version>`), ids from the title and the CVE references. A definition
+//! <version>`), ids from the title and the CVE references (the CVE of a
+//! `CVE-…` definition is an alias; the CVEs a DSA lists are related, see
+//! [`crate::advisory::aliases_or_related`]). A definition
 //! whose fixed version is `0` never affected the release and is skipped.
 
 use std::io::BufRead;
@@ -192,14 +194,11 @@ fn convert(
     } else {
         first.to_owned()
     };
-    let mut aliases: Vec<String> = d
-        .refs
-        .iter()
-        .filter(|(_, r)| !r.is_empty() && *r != id)
-        .map(|(_, r)| r.clone())
-        .collect();
-    aliases.sort();
-    aliases.dedup();
+    // A `DEBIAN-CVE-…` definition references its CVE (an alias); a DSA
+    // definition references every CVE it fixes, which are different
+    // vulnerabilities (related), or it would chain them into one.
+    let (aliases, related) =
+        crate::advisory::aliases_or_related(&id, d.refs.into_iter().map(|(_, r)| r).collect());
     let mut affected = Vec::new();
     for (pkg, ver) in d.fixes {
         let ver = ver.strip_prefix("0:").unwrap_or(&ver).to_owned();
@@ -236,6 +235,7 @@ fn convert(
         )],
         id,
         aliases,
+        related,
         summary: d.title,
         details: d.description,
         modified: String::new(),
@@ -301,6 +301,32 @@ mod tests {
             stats.generated.as_deref(),
             Some("2023-07-14T03:39:10.188-04:00")
         );
+    }
+
+    #[test]
+    fn a_dsa_relates_its_cves_instead_of_aliasing_them() {
+        // The shape of DSA-5429-1 in the bookworm OVAL (cut to two CVEs).
+        let xml = r#"<oval_definitions><definitions>
+    <definition id="oval:org.debian:def:2654" version="1" class="patch">
+      <metadata>
+        <title>DSA-5429-1 wireshark</title>
+        <affected family="unix"><platform>Debian GNU/Linux 12</platform></affected>
+        <reference source="CVE" ref_id="CVE-2023-0666" ref_url="https://x"/>
+        <reference source="CVE" ref_id="CVE-2023-2952" ref_url="https://x"/>
+      </metadata>
+      <criteria><criterion comment="wireshark DPKG is earlier than 4.0.6-1~deb12u1"/></criteria>
+    </definition>
+  </definitions></oval_definitions>"#;
+        let mut out = Vec::new();
+        read(xml.as_bytes(), "oval", "x.xml", |a| {
+            out.push(a);
+            Ok(())
+        })
+        .unwrap();
+        assert_eq!(out.len(), 1);
+        assert_eq!(out[0].id, "DSA-5429-1");
+        assert!(out[0].aliases.is_empty(), "{:?}", out[0].aliases);
+        assert_eq!(out[0].related, ["CVE-2023-0666", "CVE-2023-2952"]);
     }
 
     #[test]

@@ -126,6 +126,7 @@ pub fn convert(text: &str, stem: &str, source: &str) -> Result<Advisory, String>
     Ok(Advisory {
         id,
         aliases,
+        related: Vec::new(),
         summary: raw.title.unwrap_or_default().trim().to_owned(),
         details: crate::osv::shorten(raw.description.as_deref().unwrap_or("")),
         modified: raw.date.clone().unwrap_or_default(),
