@@ -685,6 +685,28 @@ fn bad_input_symlink_loops() {
     assert_eq!(codes(&json_of(&out.stdout)), vec!["K8S001"]);
 }
 
+/// A broken symlink whose name is no manifest's (`README`) holds nothing
+/// to scan: skipped, not an input error; one named `*.yaml` is reported.
+#[test]
+fn broken_links_that_are_no_inputs_are_skipped() {
+    let dir = tempfile::tempdir().unwrap();
+    fs::copy(GOOD, dir.path().join("pod.yaml")).unwrap();
+    std::os::unix::fs::symlink("/nonexistent/target", dir.path().join("README")).unwrap();
+    std::os::unix::fs::symlink("self", dir.path().join("self")).unwrap();
+    palisade()
+        .args(["scan", "--fail-on", "none"])
+        .arg(dir.path())
+        .assert()
+        .code(0);
+    std::os::unix::fs::symlink("/nonexistent", dir.path().join("gone.yaml")).unwrap();
+    palisade()
+        .args(["scan", "--fail-on", "none"])
+        .arg(dir.path())
+        .assert()
+        .code(2)
+        .stderr(predicates::str::contains("gone.yaml"));
+}
+
 #[test]
 fn walks_directories_honouring_ignore_files() {
     let dir = tempfile::tempdir().unwrap();

@@ -395,3 +395,28 @@ fn rules_lists_and_explains_secret_rules() {
         .count();
     assert!(secret >= 150, "{secret}");
 }
+
+/// A token in a comment right after a block scalar holding another one is
+/// its own finding: the object finding ends with the scalar's last line.
+#[test]
+fn a_comment_after_a_block_scalar_is_scanned_on_its_own() {
+    let dir = tempfile::tempdir().unwrap();
+    fs::write(
+        dir.path().join("s.yaml"),
+        "apiVersion: v1\nkind: Secret\nmetadata:\n  name: s\n  namespace: shop\nstringData:\n  script: |\n    export A=ghp_MSwXnAc9mV5W76QpX0CvvbN0jAW8osEtl4kt\n  # rotated? ghp_Ab1Cd2Ef3Gh4Ij5Kl6Mn7Op8Qr9St0Uv1Wx2\n  other: x\n",
+    )
+    .unwrap();
+    let (report, code) = scan_json(dir.path(), &[]);
+    assert_eq!(code, 1);
+    let lines: Vec<(i64, i64)> = findings(&report)
+        .iter()
+        .map(|f| {
+            let l = &f["location"];
+            (
+                l["startLine"].as_i64().unwrap(),
+                l["endLine"].as_i64().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(lines, [(8, 8), (9, 9)], "{report:#}");
+}

@@ -125,24 +125,26 @@ fn walk(root: &Path, options: &WalkOptions, inputs: &mut Vec<Input>, errors: &mu
                     }
                 }
             };
+            let wanted = |path: &Path| {
+                options.extensions.is_empty()
+                    || path.extension().and_then(|e| e.to_str()).is_some_and(|e| {
+                        options.extensions.iter().any(|x| x.eq_ignore_ascii_case(e))
+                    })
+            };
             match entry {
                 Ok(entry) => {
                     let is_file = entry.file_type().is_some_and(|t| t.is_file());
-                    let wanted = options.extensions.is_empty()
-                        || entry
-                            .path()
-                            .extension()
-                            .and_then(|e| e.to_str())
-                            .is_some_and(|e| {
-                                options.extensions.iter().any(|x| x.eq_ignore_ascii_case(e))
-                            });
-                    if is_file && wanted {
+                    if is_file && wanted(entry.path()) {
                         push(Ok(Input::File {
                             path: entry.path().to_path_buf(),
                             display: display_of(entry.path()),
                         }));
                     }
                 }
+                // A broken symlink (dangling, or looping on itself) is not
+                // an error when its name says it is no input (`README`):
+                // there is nothing behind it to scan. Directory loops are.
+                Err(err) if is_unwanted_broken_link(&err, &wanted) => {}
                 Err(err) => push(Err(walk_error(root, &err))),
             }
             ignore::WalkState::Continue
@@ -154,19 +156,32 @@ fn walk(root: &Path, options: &WalkOptions, inputs: &mut Vec<Input>, errors: &mu
     }
 }
 
-fn walk_error(root: &Path, err: &ignore::Error) -> InputError {
-    fn innermost(err: &ignore::Error) -> (Option<&Path>, &ignore::Error) {
-        match err {
-            ignore::Error::WithPath { path, err } => {
-                let (p, e) = innermost(err);
-                (p.or(Some(path.as_path())), e)
-            }
-            ignore::Error::WithDepth { err, .. } | ignore::Error::WithLineNumber { err, .. } => {
-                innermost(err)
-            }
-            other => (None, other),
+/// Whether `err` is about an entry that cannot be stat'ed (a broken
+/// symlink) whose name `wanted` rejects.
+fn is_unwanted_broken_link(err: &ignore::Error, wanted: &dyn Fn(&Path) -> bool) -> bool {
+    match innermost(err) {
+        (Some(path), ignore::Error::Io(_)) => {
+            fs::symlink_metadata(path).is_ok_and(|m| m.file_type().is_symlink()) && !wanted(path)
         }
+        _ => false,
     }
+}
+
+/// The path an error is about (the deepest one named) and its cause.
+fn innermost(err: &ignore::Error) -> (Option<&Path>, &ignore::Error) {
+    match err {
+        ignore::Error::WithPath { path, err } => {
+            let (p, e) = innermost(err);
+            (p.or(Some(path.as_path())), e)
+        }
+        ignore::Error::WithDepth { err, .. } | ignore::Error::WithLineNumber { err, .. } => {
+            innermost(err)
+        }
+        other => (None, other),
+    }
+}
+
+fn walk_error(root: &Path, err: &ignore::Error) -> InputError {
     let (path, inner) = innermost(err);
     let display = display_of(path.unwrap_or(root));
     match inner {

@@ -85,7 +85,7 @@ pub fn parse_stream_at(
     limits: &Limits,
     mut on_document: impl FnMut(Document),
 ) -> Vec<YamlError> {
-    let mut builder = Builder::new(limits, chunk.line_offset);
+    let mut builder = Builder::new(limits, chunk.text, chunk.line_offset);
     builder.documents_before = chunk.first_document;
     let mut parser = Parser::new_from_str(chunk.text);
     let mut errors = Vec::new();
@@ -171,6 +171,10 @@ const LINEAR_KEY_CHECK: usize = 16;
 
 struct Builder<'l> {
     limits: &'l Limits,
+    /// The parsed text, for the end of block scalars.
+    text: &'l str,
+    /// Byte offset of each line of `text`, built at the first block scalar.
+    line_starts: Option<Vec<usize>>,
     line_offset: u32,
     stack: Vec<Frame>,
     anchors: HashMap<usize, (Node, usize)>,
@@ -187,9 +191,11 @@ struct Builder<'l> {
 }
 
 impl<'l> Builder<'l> {
-    fn new(limits: &'l Limits, line_offset: u32) -> Self {
+    fn new(limits: &'l Limits, text: &'l str, line_offset: u32) -> Self {
         Builder {
             limits,
+            text,
+            line_starts: None,
             line_offset,
             stack: Vec::new(),
             anchors: HashMap::new(),
@@ -207,6 +213,46 @@ impl<'l> Builder<'l> {
         let line = u32::try_from(m.line()).unwrap_or(u32::MAX);
         let col = u32::try_from(m.col()).unwrap_or(u32::MAX - 1);
         Position::new(line.saturating_add(self.line_offset), col.saturating_add(1))
+    }
+
+    /// Where a block scalar (`|`, `>`) really ends: saphyr's end is the
+    /// start of the next token, past trailing blank and comment lines, so a
+    /// finding on the scalar would cover the comment after it. The end is
+    /// the end of the last line indented as the content.
+    fn block_scalar_end(&mut self, span: Span) -> Position {
+        let text = self.text;
+        let starts = self.line_starts.get_or_insert_with(|| {
+            std::iter::once(0)
+                .chain(text.match_indices('\n').map(|(i, _)| i + 1))
+                .collect()
+        });
+        let line_text = |line: u32| -> Option<&str> {
+            let index = usize::try_from(line.checked_sub(1)?).ok()?;
+            let start = *starts.get(index)?;
+            let end = starts.get(index + 1).copied().unwrap_or(text.len());
+            text.get(start..end)
+                .map(|l| l.trim_end_matches(['\n', '\r']))
+        };
+        let indent = |l: &str| l.len() - l.trim_start_matches(' ').len();
+        // saphyr starts the span at the content, whose column is the
+        // block's indentation.
+        let first = span.start.line.saturating_sub(self.line_offset);
+        let last = span.end.line.saturating_sub(self.line_offset);
+        let content_indent = span.start.column.saturating_sub(1) as usize;
+        let end_line = (first..=last).rev().find(|&n| {
+            line_text(n).is_some_and(|l| !l.trim().is_empty() && indent(l) >= content_indent)
+        });
+        let Some(n) = end_line.filter(|_| span.start < span.end) else {
+            return span.end;
+        };
+        let columns = line_text(n).map_or(0, |l| l.trim_end().chars().count());
+        let end = Position::new(
+            n.saturating_add(self.line_offset),
+            u32::try_from(columns)
+                .unwrap_or(u32::MAX - 1)
+                .saturating_add(1),
+        );
+        end.min(span.end).max(span.start)
     }
 
     fn span(&self, s: YSpan) -> Span {
@@ -264,7 +310,10 @@ impl<'l> Builder<'l> {
             }
             _ if self.failed => Step::Continue,
             Event::Scalar(text, style, anchor, tag) => {
-                let span = self.span(ys);
+                let mut span = self.span(ys);
+                if matches!(style, ScalarStyle::Literal | ScalarStyle::Folded) {
+                    span.end = self.block_scalar_end(span);
+                }
                 let forced_string = tag.as_ref().is_some_and(|t| t.suffix == "str");
                 let node = Node {
                     span,
@@ -518,6 +567,32 @@ mod tests {
             Position::new(6, 5)
         );
         assert!(!image.value.scalar().unwrap().plain);
+    }
+
+    /// A block scalar ends with its last content line, not at the next
+    /// token past the blank and comment lines that follow it.
+    #[test]
+    fn block_scalars_end_with_their_content() {
+        let text = "data:\n  script: |\n    echo one\n      echo two\n\n  # a comment\n  other: >-\n    folded\n    text\n\n# end\n";
+        let (docs, errors) = parse(text);
+        assert!(errors.is_empty(), "{errors:?}");
+        let data = docs[0].root.as_ref().unwrap().get("data").unwrap();
+        let script = data.get("script").unwrap().span;
+        assert_eq!(script.start, Position::new(3, 5));
+        assert_eq!(script.end, Position::new(4, 15));
+        let other = data.get("other").unwrap().span;
+        assert_eq!(other.end, Position::new(9, 9));
+        // Lines keep counting from the chunk's place in the file.
+        let mut ends = Vec::new();
+        let chunk = Chunk {
+            text: "a: |\n  x\n# c\n",
+            line_offset: 40,
+            first_document: 0,
+        };
+        parse_stream_at(&chunk, &Limits::default(), |d| {
+            ends.push(d.root.and_then(|r| r.get("a").map(|a| a.span.end)));
+        });
+        assert_eq!(ends, [Some(Position::new(42, 4))]);
     }
 
     #[test]
