@@ -435,3 +435,35 @@ fn can_lists_only_grants_that_take_effect() {
     );
     assert_eq!(as_user, sa);
 }
+
+/// A ServiceAccount without a namespace in a ClusterRoleBinding names no
+/// account: reported (RBAC023), and granting nothing (not `default/NAME`).
+#[test]
+fn cluster_binding_service_accounts_need_a_namespace() {
+    const ORPHAN: &str = "tests/fixtures/rbac/sa-without-namespace.yaml";
+    let who = stdout(
+        palisade().args(["rbac", "who-can", "get", "nodes", ORPHAN]),
+        0,
+    );
+    assert!(!who.contains("orphan"), "{who}");
+    let out = palisade()
+        .args(["scan", "--scanners", "rbac", "--format", "json", ORPHAN])
+        .assert()
+        .code(1)
+        .get_output()
+        .stdout
+        .clone();
+    let report: Value = serde_json::from_slice(&out).unwrap();
+    assert!(
+        report["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|f| f["code"] == "RBAC023"
+                && f["message"]
+                    .as_str()
+                    .unwrap()
+                    .contains("without a namespace")),
+        "{report:#}"
+    );
+}

@@ -88,12 +88,15 @@ pub struct BindingSubject {
     pub span: Span,
 }
 
-/// A subject whose kind Kubernetes does not know, kept to report it.
+/// A subject the API server would reject, kept to report it: a kind it
+/// does not know, or a ServiceAccount of a ClusterRoleBinding without a
+/// namespace (which names no account: `system:serviceaccount::NAME`).
 #[derive(Debug, Clone)]
 pub struct UnknownSubject {
     pub kind: String,
     pub name: String,
     pub span: Span,
+    pub no_namespace: bool,
 }
 
 /// RoleBinding or ClusterRoleBinding.
@@ -264,15 +267,25 @@ impl RbacData {
                                 kind: other.to_string(),
                                 name: subject_name,
                                 span,
+                                no_namespace: false,
                             });
                             continue;
                         }
                     };
-                    let subject_ns = match kind {
-                        SubjectKind::ServiceAccount => s
-                            .get("namespace")
-                            .and_then(Node::as_str)
-                            .map_or_else(|| namespace.clone(), str::to_string),
+                    let written_ns = s.get("namespace").and_then(Node::as_str);
+                    let subject_ns = match (kind, written_ns) {
+                        (SubjectKind::ServiceAccount, Some(ns)) => ns.to_string(),
+                        // Only a RoleBinding lends its namespace.
+                        (SubjectKind::ServiceAccount, None) if cluster => {
+                            unknown_subjects.push(UnknownSubject {
+                                kind: "ServiceAccount".into(),
+                                name: subject_name,
+                                span,
+                                no_namespace: true,
+                            });
+                            continue;
+                        }
+                        (SubjectKind::ServiceAccount, None) => namespace.clone(),
                         _ => String::new(),
                     };
                     subjects.push(BindingSubject {

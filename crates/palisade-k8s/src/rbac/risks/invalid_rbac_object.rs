@@ -8,7 +8,8 @@ use crate::workload::Loc;
 declare_rule! {
     /// ## What it does
     /// Finds RBAC objects that are wrong in themselves: bindings with a
-    /// subject kind other than User, Group or ServiceAccount, roles and
+    /// subject kind other than User, Group or ServiceAccount (or a
+    /// ServiceAccount without a namespace in a ClusterRoleBinding), roles and
     /// bindings defined twice under the same name (the last one wins), and
     /// roles without any rule or aggregation.
     ///
@@ -51,13 +52,22 @@ impl RiskRule for InvalidRbacObject {
                     pointer: String::new(),
                     container: None,
                 };
-                let message = format!(
-                    "{} {} names subject `{}` of kind `{}`, which Kubernetes does not know (User, Group or ServiceAccount): it grants nothing",
-                    b.kind_str(),
-                    b.name,
-                    s.name,
-                    s.kind
-                );
+                let message = if s.no_namespace {
+                    format!(
+                        "{} {} names ServiceAccount `{}` without a namespace, which a ClusterRoleBinding requires (the API server rejects it): it grants nothing",
+                        b.kind_str(),
+                        b.name,
+                        s.name
+                    )
+                } else {
+                    format!(
+                        "{} {} names subject `{}` of kind `{}`, which Kubernetes does not know (User, Group or ServiceAccount): it grants nothing",
+                        b.kind_str(),
+                        b.name,
+                        s.name,
+                        s.kind
+                    )
+                };
                 out.push(b.origin.finding(self.meta(), loc, message));
             }
         }
