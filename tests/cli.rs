@@ -279,6 +279,33 @@ fn junit_report_is_well_formed() {
     let failures: usize = root.attribute("failures").unwrap().parse().unwrap();
     assert!(failures >= 2);
     assert!(doc.descendants().any(|n| n.has_tag_name("skipped")));
+    // The root's totals are the sums of its suites' (input errors included).
+    let dir = tempfile::tempdir().unwrap();
+    fs::copy(GOOD, dir.path().join("pod.yaml")).unwrap();
+    fs::write(dir.path().join("bad.yaml"), "a: {b\n").unwrap();
+    let out = palisade()
+        .args(["scan", "--format", "junit", "--fail-on", "none"])
+        .arg(dir.path())
+        .assert()
+        .code(2)
+        .get_output()
+        .stdout
+        .clone();
+    let text = String::from_utf8(out).unwrap();
+    let doc = roxmltree::Document::parse(&text).unwrap_or_else(|e| panic!("{e}\n{text}"));
+    let root = doc.root_element();
+    for attr in ["tests", "failures", "errors", "skipped"] {
+        let sum: usize = root
+            .children()
+            .filter(|n| n.has_tag_name("testsuite"))
+            .map(|n| n.attribute(attr).unwrap().parse::<usize>().unwrap())
+            .sum();
+        assert_eq!(
+            root.attribute(attr),
+            Some(sum.to_string().as_str()),
+            "{attr}: {text}"
+        );
+    }
 }
 
 #[test]
@@ -707,6 +734,31 @@ fn broken_links_that_are_no_inputs_are_skipped() {
         .stderr(predicates::str::contains("gone.yaml"));
 }
 
+/// A file named both through its directory and by itself is one input.
+#[test]
+fn a_file_named_twice_is_scanned_once() {
+    let dir = tempfile::tempdir().unwrap();
+    fs::copy(GOOD, dir.path().join("pod.yaml")).unwrap();
+    let out = palisade()
+        .current_dir(dir.path())
+        .args([
+            "scan",
+            ".",
+            "pod.yaml",
+            "--format",
+            "json",
+            "--fail-on",
+            "none",
+        ])
+        .assert()
+        .code(0)
+        .get_output()
+        .stdout
+        .clone();
+    let report = json_of(&out);
+    assert_eq!(report["summary"]["files"], 1, "{report:#}");
+}
+
 #[test]
 fn walks_directories_honouring_ignore_files() {
     let dir = tempfile::tempdir().unwrap();
@@ -741,4 +793,45 @@ fn report_snapshots_of_the_example_app() {
             .clone();
         insta::assert_snapshot!(format!("example_{format}"), String::from_utf8(out).unwrap());
     }
+}
+
+/// Errors from palisade.yaml entries and baselines say their cause once.
+#[test]
+fn config_and_baseline_errors_say_their_cause_once() {
+    let dir = tempfile::tempdir().unwrap();
+    fs::write(
+        dir.path().join("palisade.yaml"),
+        "ignore:\n  - id: K8S001\n    reason: x\n    expires: 2027-13-45\n",
+    )
+    .unwrap();
+    let out = palisade()
+        .current_dir(dir.path())
+        .args(["scan", "."])
+        .assert()
+        .code(2)
+        .get_output()
+        .stderr
+        .clone();
+    let stderr = String::from_utf8_lossy(&out);
+    assert_eq!(
+        stderr.matches("invalid date `2027-13-45`").count(),
+        1,
+        "{stderr}"
+    );
+    fs::remove_file(dir.path().join("palisade.yaml")).unwrap();
+    fs::write(dir.path().join("b.json"), "{bad").unwrap();
+    let out = palisade()
+        .current_dir(dir.path())
+        .args(["scan", ".", "--baseline", "b.json"])
+        .assert()
+        .code(2)
+        .get_output()
+        .stderr
+        .clone();
+    let stderr = String::from_utf8_lossy(&out);
+    assert_eq!(
+        stderr.matches("key must be a string").count(),
+        1,
+        "{stderr}"
+    );
 }

@@ -98,6 +98,10 @@ pub fn collect(args: &[PathBuf], options: &WalkOptions) -> (Vec<Input>, Vec<Inpu
     }
     inputs.sort();
     inputs.dedup();
+    // `scan . e.yaml` names one file twice (`./e.yaml`, `e.yaml`): the same
+    // display path is the same file.
+    let mut seen = std::collections::HashSet::new();
+    inputs.retain(|i| seen.insert(i.display()));
     (inputs, errors)
 }
 

@@ -11,17 +11,20 @@ pub(super) fn write(report: &Report, out: &mut dyn Write) -> io::Result<()> {
     for f in &report.findings {
         by_file.entry(&f.location.path).or_default().push(f);
     }
-    let total = report.findings.len();
+    // The root's totals are the sums of its suites' (input errors are
+    // test cases of their own suite).
+    let errors = report.errors.len();
+    let total = report.findings.len() + errors;
     let failures = report
         .findings
         .iter()
         .filter(|f| !f.is_suppressed())
         .count();
+    let skipped = report.findings.len() - failures;
     writeln!(out, r#"<?xml version="1.0" encoding="UTF-8"?>"#)?;
     writeln!(
         out,
-        r#"<testsuites name="palisade" tests="{total}" failures="{failures}" errors="{}">"#,
-        report.errors.len()
+        r#"<testsuites name="palisade" tests="{total}" failures="{failures}" errors="{errors}" skipped="{skipped}">"#,
     )?;
     for (path, findings) in &by_file {
         let failed = findings.iter().filter(|f| !f.is_suppressed()).count();

@@ -37,9 +37,11 @@ struct Entry {
 /// A baseline file that cannot be used.
 #[derive(Debug, thiserror::Error)]
 pub enum BaselineError {
-    #[error("cannot read baseline: {0}")]
+    // The causes are sources, not repeated in the messages (a report of
+    // the error chain would print them twice).
+    #[error("cannot read or write the baseline")]
     Io(#[from] io::Error),
-    #[error("not a palisade baseline: {0}")]
+    #[error("not a palisade baseline")]
     Format(#[from] serde_json::Error),
     #[error(
         "unsupported baseline (format `{format}`, version {version}; expected `{FORMAT}` version {VERSION})"

@@ -29,13 +29,15 @@ pub struct IgnoreEntry {
 /// An `ignore:` entry that cannot be used.
 #[derive(Debug, thiserror::Error)]
 pub enum IgnoreError {
-    #[error("ignore entry for `{id}`: invalid glob `{pattern}`: {source}")]
+    // The causes are sources, not repeated in the messages (a report of
+    // the error chain would print them twice).
+    #[error("ignore entry for `{id}`: invalid glob `{pattern}`")]
     Glob {
         id: String,
         pattern: String,
         source: globset::Error,
     },
-    #[error("ignore entry for `{id}`: {source}")]
+    #[error("ignore entry for `{id}`")]
     Date {
         id: String,
         source: crate::date::InvalidDate,
