@@ -420,3 +420,37 @@ fn a_comment_after_a_block_scalar_is_scanned_on_its_own() {
         .collect();
     assert_eq!(lines, [(8, 8), (9, 9)], "{report:#}");
 }
+
+/// A code frame quotes the file: its secrets are masked there too, unless
+/// --show-secrets.
+#[test]
+fn code_frames_do_not_print_secrets() {
+    let dir = tempfile::tempdir().unwrap();
+    fs::write(
+        dir.path().join("bad.yaml"),
+        format!("apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: c\ndata:\n  token: \"{GH}\" extra\n"),
+    )
+    .unwrap();
+    let run = |extra: &[&str]| {
+        let out = palisade()
+            .current_dir(dir.path())
+            .args([
+                "scan",
+                ".",
+                "--scanners",
+                "secret,config",
+                "--format",
+                "json",
+            ])
+            .args(extra)
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(2));
+        String::from_utf8(out.stderr).unwrap()
+    };
+    let stderr = run(&[]);
+    assert!(stderr.contains("invalid YAML"), "{stderr}");
+    assert!(!stderr.contains(GH), "{stderr}");
+    assert!(stderr.contains(&"*".repeat(GH.len())), "{stderr}");
+    assert!(run(&["--show-secrets"]).contains(GH));
+}

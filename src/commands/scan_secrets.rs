@@ -228,6 +228,13 @@ pub(crate) fn scan_input(
         let line = f.location.line();
         !covered.iter().any(|&(a, b)| a <= line && line <= b)
     }));
+    // Code frames quote the file: its secrets are masked there as in the
+    // report (CI logs keep stderr).
+    let framed = if outcome.errors.is_empty() || s.scanner.options().show_secrets {
+        std::borrow::Cow::Borrowed(text.as_str())
+    } else {
+        std::borrow::Cow::Owned(masked(&text, s.scanner.rules(), &display))
+    };
     let diagnostics = outcome
         .errors
         .iter()
@@ -235,7 +242,7 @@ pub(crate) fn scan_input(
             (
                 e.path.clone(),
                 e.span.map_or(0, |s| s.start.line),
-                diagnostics::input_error(e, Some(&text), color),
+                diagnostics::input_error(e, Some(&framed), color),
             )
         })
         .collect();
@@ -243,6 +250,23 @@ pub(crate) fn scan_input(
         outcome,
         diagnostics,
     }
+}
+
+/// `text` with every secret the rules detect replaced by `*`, one per
+/// character, so that lines and columns stay where they were.
+fn masked(text: &str, rules: &RuleSet, path: &str) -> String {
+    let mut ranges: Vec<(usize, usize)> = rules
+        .detect(path, text.as_bytes())
+        .iter()
+        .map(|d| (d.start, d.end))
+        .collect();
+    ranges.sort_unstable();
+    let mut out = String::with_capacity(text.len());
+    for (i, c) in text.char_indices() {
+        let secret = ranges.iter().any(|&(a, b)| a <= i && i < b);
+        out.push(if secret && !c.is_whitespace() { '*' } else { c });
+    }
+    out
 }
 
 /// Whether a text names an `apiVersion` and a `kind`, as every Kubernetes

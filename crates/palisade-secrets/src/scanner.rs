@@ -124,7 +124,9 @@ impl RuleSet {
             out = kept;
         }
         out.sort_by_key(|d| (d.start, d.end, d.rule));
-        out.dedup();
+        // The same secret matched by two rules (a GitHub token as an npm
+        // auth token) is one leak: the lower-numbered rule reports it.
+        out.dedup_by(|later, first| later.start == first.start && later.end == first.end);
         // A secret inside a larger one of another rule (a key inside a
         // webhook URL) is the same leak: the larger finding stands.
         if out.len() > 1 {

@@ -157,3 +157,28 @@ fn bad_user_rules_are_errors_naming_file_and_rule() {
         assert!(err.contains(want), "expected `{want}` in: {err}");
     }
 }
+
+/// One secret, one finding: a GitHub token used as an `.npmrc` auth token
+/// or as a git credential's password is reported once, by the lower rule.
+#[test]
+fn the_same_secret_under_two_rules_is_one_detection() {
+    let set = builtin().unwrap();
+    let token = "ghp_xJ4SXRVxfCQGgXkH1zxFUbEctT2NLLzPkkGo";
+    for (path, text) in [
+        (
+            ".npmrc",
+            format!("//npm.pkg.github.com/:_authToken={token}\n"),
+        ),
+        (
+            "git-credentials",
+            format!("https://octocat:{token}@github.com\n"),
+        ),
+    ] {
+        let found = set.detect(path, text.as_bytes());
+        let codes: Vec<&str> = found
+            .iter()
+            .map(|d| set.rule(d.rule).unwrap().code())
+            .collect();
+        assert_eq!(codes, ["SEC040"], "{path}");
+    }
+}
