@@ -415,3 +415,32 @@ fn policy_test_passes_and_fails_like_opa_test() {
         .code(2)
         .stderr(predicates::str::contains("bad.rego:6:10"));
 }
+
+/// Missing params with `parameterNotFoundAction: Deny` are a failure of
+/// the policy, which its `failurePolicy` decides: `Ignore` admits.
+#[test]
+fn missing_params_follow_the_failure_policy() {
+    let dir = tempfile::tempdir().unwrap();
+    let deployment = dir.path().join("dep.yaml");
+    std::fs::write(
+        &deployment,
+        "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: d1, namespace: ns1}\nspec:\n  replicas: 5\n  selector: {matchLabels: {app: a}}\n  template:\n    metadata: {labels: {app: a}}\n    spec:\n      containers: [{name: c, image: nginx}]\n",
+    )
+    .unwrap();
+    let vap = |failure: &str| {
+        format!(
+            "apiVersion: admissionregistration.k8s.io/v1\nkind: ValidatingAdmissionPolicy\nmetadata: {{name: max-replicas}}\nspec:\n  failurePolicy: {failure}\n  paramKind: {{apiVersion: v1, kind: ConfigMap}}\n  matchConstraints:\n    resourceRules:\n    - {{apiGroups: [apps], apiVersions: [v1], operations: [CREATE], resources: [deployments]}}\n  validations:\n  - expression: object.spec.replicas <= int(params.data.max)\n---\napiVersion: admissionregistration.k8s.io/v1\nkind: ValidatingAdmissionPolicyBinding\nmetadata: {{name: max-replicas-b}}\nspec:\n  policyName: max-replicas\n  validationActions: [Deny]\n  paramRef: {{name: limits, parameterNotFoundAction: Deny}}\n"
+        )
+    };
+    for (failure, code) in [("Ignore", 0), ("Fail", 1)] {
+        let policy = dir.path().join(format!("{failure}.yaml"));
+        std::fs::write(&policy, vap(failure)).unwrap();
+        palisade()
+            .arg("scan")
+            .arg(&deployment)
+            .args(["--scanners", "policy", "--policy"])
+            .arg(&policy)
+            .assert()
+            .code(code);
+    }
+}

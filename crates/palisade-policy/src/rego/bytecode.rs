@@ -166,6 +166,19 @@ impl Bytecode {
     }
 }
 
+/// The recursion regorus' compiler finds among the rules `entry_points`
+/// reach, if any (OPA refuses such sets at compile time; regorus'
+/// interpreter leaves the rules of the cycle undefined, silently).
+pub(super) fn recursion(engine: &regorus::Engine, entry_points: &[&str]) -> Option<String> {
+    let first = entry_points.first()?;
+    let mut engine = engine.clone();
+    let policy = engine.compile_with_entrypoint(&(*first).into()).ok()?;
+    match Compiler::compile_from_policy(&policy, entry_points) {
+        Err(e) if e.to_string().to_ascii_lowercase().contains("recursion") => Some(e.to_string()),
+        _ => None,
+    }
+}
+
 /// Whether no rule of `program` can reach itself through rule or function
 /// calls. The compiler lays rules out one body after another, each opened
 /// by `RuleInit` and closed by `RuleReturn`; a function's parameter

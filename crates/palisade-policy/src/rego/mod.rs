@@ -321,6 +321,30 @@ impl RegoSet {
             errors.dedup();
             return Err(LoadErrors(errors));
         }
+        // A lookup like `data.main[name]` inside package `main` reaches the
+        // rule itself: OPA refuses it, regorus' interpreter would silently
+        // leave the cycle's rules (and others evaluated with them)
+        // undefined. regorus' compiler finds such cycles; it runs only when
+        // a source holds a dynamic lookup into `data`.
+        if texts.values().any(|t| dynamic_data_lookup(t)) {
+            let paths: Vec<&str> = rules.iter().map(|r| r.path.as_str()).collect();
+            if let Some(cycle) = bytecode::recursion(&engine, &paths) {
+                let source = paths
+                    .iter()
+                    .find(|p| cycle.contains(**p))
+                    .and_then(|p| {
+                        outlines
+                            .iter()
+                            .find(|o| p.starts_with(&format!("{}.", o.package)))
+                    })
+                    .map_or("<policy>", |o| o.source.as_str());
+                return Err(LoadErrors(vec![PolicyError::new(
+                    source,
+                    None,
+                    format!("recursive rules (OPA refuses them): {cycle}"),
+                )]));
+            }
+        }
         let mut plans = plans(&ast, &rules);
         add_gather_modules(&mut engine, &rules, &exceptions, &mut plans.plans);
         let gathers: Option<Vec<&str>> = plans
@@ -681,6 +705,21 @@ fn plans(ast: &Value, rules: &[ConftestRule]) -> Plans {
         }
     }
     out
+}
+
+/// Whether a policy's text indexes `data` with a variable (`data.main[x]`,
+/// `data[pkg]`), the only way a rule can reach its own package's rules
+/// without naming them. Comments are not code.
+fn dynamic_data_lookup(text: &str) -> bool {
+    static LOOKUP: std::sync::LazyLock<Option<regex::Regex>> = std::sync::LazyLock::new(|| {
+        regex::Regex::new(r"\bdata(?:\.[A-Za-z_][A-Za-z0-9_]*)*\[\s*[A-Za-z_]").ok()
+    });
+    let Some(lookup) = LOOKUP.as_ref() else {
+        return true;
+    };
+    text.lines()
+        .map(|l| l.split_once('#').map_or(l, |(code, _)| code))
+        .any(|l| lookup.is_match(l))
 }
 
 /// Adds one module per plan gathering its rules' values (and every
@@ -1195,6 +1234,44 @@ deny contains msg if {
         assert_eq!(messages(set.evaluate(&pod("a"))), first);
         let mut engine = set.spares.lock().unwrap().pop().unwrap();
         assert!(engine.take_prints().unwrap().is_empty());
+    }
+
+    /// A rule reaching itself through a dynamic lookup into its own
+    /// package is refused at load (as OPA does), on either engine: the
+    /// interpreter left the cycle, and rules of other files evaluated with
+    /// it, silently undefined.
+    #[test]
+    fn recursive_rules_are_refused() {
+        let q1 = PolicyFile {
+            path: "q1.rego".into(),
+            text: "package main\nimport rego.v1\n\ndeny_plain contains \"plain\" if input.metadata.name == \"cm\"\n\ndeny_dyn contains \"dyn\" if {\n\tsome name\n\tname == \"is_pod2\"\n\tdata.main[name]\n}\n\nis_pod2 if input.metadata.name == \"cm\"\n".into(),
+        };
+        let q3 = PolicyFile {
+            path: "q3.rego".into(),
+            text: "package main\nimport rego.v1\n\nhelper := 1\n".into(),
+        };
+        for engine in [RegoEngine::Interpreter, RegoEngine::Vm] {
+            let options = RegoOptions {
+                engine,
+                ..RegoOptions::default()
+            };
+            let err = RegoSet::load(&[q1.clone(), q3.clone()], &[], &options)
+                .err()
+                .unwrap_or_else(|| panic!("{engine:?}: loaded"));
+            let first = &err.0[0];
+            assert_eq!(first.path, "q1.rego");
+            assert!(first.message.contains("recursive"), "{}", first.message);
+        }
+        // A lookup with a constant key, or in a comment, is no cycle.
+        let fine = PolicyFile {
+            path: "f.rego".into(),
+            text: "package main\nimport rego.v1\n\n# data.main[name] in a comment\ndeny contains \"x\" if data.main[\"helper\"] == 1\n\nhelper := 1\n".into(),
+        };
+        assert!(RegoSet::load(&[fine], &[], &RegoOptions::default()).is_ok());
+        assert!(dynamic_data_lookup("x if data.main[name]"));
+        assert!(!dynamic_data_lookup(
+            "x if data.lib.k8s.containers[\"app\"]"
+        ));
     }
 
     /// The same for the VM: results do not depend on the order of objects,

@@ -479,12 +479,15 @@ impl VapSet {
                     .map(|v| Some(&v.object))
                     .collect();
                 if found.is_empty() {
+                    // `Deny` makes the missing params a failure of the
+                    // policy, which its `failurePolicy` decides (Kubernetes:
+                    // "subject to the failurePolicy of the policy").
                     if param_ref.deny_when_missing {
                         let what = param_ref.name.as_deref().map_or_else(
                             || "matching the selector".to_string(),
                             |n| format!("`{n}`"),
                         );
-                        self.report(
+                        self.failure(
                             p,
                             b,
                             template,
