@@ -60,7 +60,7 @@ fn import_info_and_vuln_formats() {
     let info = run(db.path(), &["db", "info", "--format", "json"]);
     assert!(info.status.success());
     let doc: Value = serde_json::from_slice(&info.stdout).unwrap();
-    assert_eq!(doc["schemaVersion"], 1);
+    assert_eq!(doc["schemaVersion"], 2);
     assert_eq!(doc["sources"].as_array().unwrap().len(), 7);
     // The fixture data is years old: the age warning is there.
     assert!(!doc["warnings"].as_array().unwrap().is_empty());

@@ -18,8 +18,10 @@ use crate::advisory::{Advisory, package_key};
 use crate::error::{Error, Result};
 use crate::matcher::AdvisorySource;
 
-/// Bumped on any incompatible change to the tables or record encoding.
-pub const SCHEMA_VERSION: u32 = 1;
+/// Bumped on any incompatible change to the tables or record encoding, or
+/// to what a record means (2: ids an advisory lists beside several CVEs are
+/// `related`, no longer aliases; stores of 1 merge distinct CVEs).
+pub const SCHEMA_VERSION: u32 = 2;
 /// The store file inside the database directory.
 pub const STORE_FILE: &str = "advisories.redb";
 /// Advisories written per transaction during import.
