@@ -467,3 +467,26 @@ fn cluster_binding_service_accounts_need_a_namespace() {
         "{report:#}"
     );
 }
+
+/// An aggregating ClusterRole holds what it selects, not its own written
+/// rules (the aggregation controller overwrites them).
+#[test]
+fn aggregated_roles_hold_only_what_they_select() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("agg.yaml");
+    std::fs::write(
+        &file,
+        "apiVersion: rbac.authorization.k8s.io/v1\nkind: ClusterRole\nmetadata: {name: agg}\naggregationRule:\n  clusterRoleSelectors: [{matchLabels: {part-of-agg: \"true\"}}]\nrules:\n  - {apiGroups: [\"\"], resources: [secrets], verbs: [get]}\n---\napiVersion: rbac.authorization.k8s.io/v1\nkind: ClusterRole\nmetadata: {name: part, labels: {part-of-agg: \"true\"}}\nrules:\n  - {apiGroups: [\"\"], resources: [configmaps], verbs: [list]}\n---\napiVersion: rbac.authorization.k8s.io/v1\nkind: ClusterRoleBinding\nmetadata: {name: ann}\nroleRef: {apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: agg}\nsubjects: [{kind: User, name: ann}]\n",
+    )
+    .unwrap();
+    let who = |verb: &str, resource: &str| {
+        stdout(
+            palisade()
+                .args(["rbac", "who-can", verb, resource])
+                .arg(&file),
+            0,
+        )
+    };
+    assert!(who("list", "configmaps").contains("User ann"));
+    assert!(!who("get", "secrets").contains("User ann"));
+}

@@ -658,9 +658,9 @@ impl Policy {
     }
 }
 
-/// Effective rules per role: a ClusterRole with an `aggregationRule` gets
-/// the rules of every ClusterRole its selectors match, transitively (as the
-/// aggregation controller keeps it), plus its own.
+/// Effective rules per role: a ClusterRole with an `aggregationRule` has
+/// the rules of every ClusterRole its selectors match, transitively, and
+/// not its own written rules, which the aggregation controller overwrites.
 fn aggregate(
     roles: &[Role],
     by_key: &HashMap<(RoleKind, String, String), RoleId>,
@@ -713,7 +713,14 @@ fn aggregate(
             if !visited.insert(r) {
                 continue;
             }
-            if let Some(o) = own.get(r) {
+            // The aggregation controller replaces an aggregating role's
+            // rules with those of the roles it selects: its own written
+            // rules are not in force.
+            let aggregating = roles
+                .get(r)
+                .and_then(|role| role.aggregation.as_ref())
+                .is_some_and(|selectors| !selectors.is_empty());
+            if let Some(o) = own.get(r).filter(|_| !aggregating) {
                 rules.extend(o);
             }
             if let Some(children) = selects.get(r) {
