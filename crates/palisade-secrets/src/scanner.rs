@@ -33,6 +33,8 @@ pub struct Detection {
     /// Byte range of the secret (the `secret` group, or the whole match).
     pub start: usize,
     pub end: usize,
+    /// Byte range of the whole match (a PEM block's BEGIN and END lines).
+    pub whole: (usize, usize),
     generic: bool,
 }
 
@@ -77,6 +79,7 @@ impl RuleSet {
                     rule: index as usize,
                     start,
                     end,
+                    whole,
                     generic: rule.generic,
                 });
             };
@@ -329,7 +332,19 @@ impl Scanner {
                 ),
             );
             finding.fingerprint = fingerprint(&rule.meta.code, path, &hash, *n);
-            if let Some(dir) = directives.find(&rule.meta.code, &rule.meta.name, line, 0) {
+            // A comment may name any line of the match: above a PEM block's
+            // BEGIN line or after its END line, not only its first key line.
+            let lines = if rule.multiline && d.whole != (d.start, d.end) {
+                let (first, _, _) = line_column(text, d.whole.0, 0, 1);
+                let (last, _, _) = line_column(text, d.whole.1, 0, 1);
+                first..=last.max(end_line)
+            } else {
+                line..=line
+            };
+            if let Some(dir) = lines
+                .into_iter()
+                .find_map(|l| directives.find(&rule.meta.code, &rule.meta.name, l, 0))
+            {
                 finding.suppress(SuppressionKind::Inline, dir.reason.clone());
             }
             findings.push(finding);

@@ -182,3 +182,37 @@ fn the_same_secret_under_two_rules_is_one_detection() {
         assert_eq!(codes, ["SEC040"], "{path}");
     }
 }
+
+/// A comment above a PEM block's BEGIN line suppresses the key (the
+/// finding is on the first key line, inside the block, where a comment
+/// would be part of the key).
+#[test]
+fn comments_above_a_pem_block_suppress_it() {
+    let set = builtin().unwrap();
+    let key = set.find_rule("SEC192").unwrap().examples.positive[0].clone();
+    let scanner = palisade_secrets::Scanner::new(
+        std::sync::Arc::new(RuleSetBuilder::new().build().unwrap()),
+        palisade_secrets::ScanOptions::default(),
+    );
+    let path: std::sync::Arc<str> = "key.pem".into();
+    let run = |text: String| {
+        scanner
+            .scan_bytes(&path, text.as_bytes())
+            .into_iter()
+            .map(|f| (f.code.to_string(), f.suppressed.is_some()))
+            .collect::<Vec<_>>()
+    };
+    let sec192 = |suppressed: bool| vec![("SEC192".to_string(), suppressed)];
+    assert_eq!(run(key.clone()), sec192(false));
+    assert_eq!(
+        run(format!("# palisade:ignore SEC192 test key\n{key}\n")),
+        sec192(true)
+    );
+    assert_eq!(
+        run(format!(
+            "KEY = \"\"\"\n{key}\n\"\"\"  # palisade:ignore SEC192 fixture\n"
+        )),
+        sec192(false),
+        "a comment two lines after the block is not about it"
+    );
+}
