@@ -444,3 +444,30 @@ fn missing_params_follow_the_failure_policy() {
             .code(code);
     }
 }
+
+/// A VAP without a binding, and a binding naming no loaded policy, are
+/// reported even when nothing else is loaded.
+#[test]
+fn unbound_policies_are_reported_alone_too() {
+    let dir = tempfile::tempdir().unwrap();
+    let policy = dir.path().join("nobind.yaml");
+    std::fs::write(
+        &policy,
+        "apiVersion: admissionregistration.k8s.io/v1\nkind: ValidatingAdmissionPolicy\nmetadata: {name: nobind}\nspec:\n  matchConstraints:\n    resourceRules:\n    - {apiGroups: [apps], apiVersions: [v1], operations: [CREATE], resources: [deployments]}\n  validations:\n  - expression: \"false\"\n---\napiVersion: admissionregistration.k8s.io/v1\nkind: ValidatingAdmissionPolicyBinding\nmetadata: {name: orphan-b}\nspec:\n  policyName: missing-policy\n  validationActions: [Deny]\n",
+    )
+    .unwrap();
+    let out = policy_scan(&[])
+        .arg("--policy")
+        .arg(&policy)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("`nobind` has no ValidatingAdmissionPolicyBinding"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("`orphan-b` names policy `missing-policy`"),
+        "{stderr}"
+    );
+}

@@ -213,7 +213,13 @@ pub(crate) fn setup(
         return fail(&errors, color);
     }
     if set.is_empty() && set.rego.is_none() {
-        // Nothing to apply: no --policy, and no VAP bound in the inputs.
+        // Nothing to apply: no --policy, and no VAP bound in the inputs —
+        // but say why the VAPs that are there do not apply.
+        if !args.quiet {
+            for w in set.vap.warnings() {
+                diagnostics::warn(w);
+            }
+        }
         if explicit && !args.quiet {
             diagnostics::warn(
                 "the policy scanner has no policies: give --policy, `policies:` in palisade.yaml, or scan ValidatingAdmissionPolicies with their bindings",
