@@ -1140,24 +1140,7 @@ pub fn to_pointer(v: &Value) -> Option<String> {
     match v {
         Value::String(s) if s.starts_with('/') => Some(s.clone()),
         Value::String(s) if s.is_empty() => None,
-        Value::String(s) => {
-            let mut out = String::new();
-            for part in s.split('.') {
-                let (key, indexes) = part.split_once('[').map_or((part, ""), |(k, i)| (k, i));
-                if !key.is_empty() {
-                    out.push('/');
-                    out.push_str(&palisade_k8s::yaml::escape_pointer_token(key));
-                }
-                for index in indexes.split('[') {
-                    let index = index.trim_end_matches(']');
-                    if !index.is_empty() {
-                        out.push('/');
-                        out.push_str(index.trim_matches(['"', '\'']));
-                    }
-                }
-            }
-            Some(out)
-        }
+        Value::String(s) => Some(dotted_to_pointer(s)),
         Value::Array(parts) => {
             let mut out = String::new();
             for p in parts {
@@ -1172,6 +1155,45 @@ pub fn to_pointer(v: &Value) -> Option<String> {
         }
         _ => None,
     }
+}
+
+/// `spec.containers[0].image`, `metadata.labels["app.kubernetes.io/name"]`
+/// → a JSON pointer. Quoted keys may hold `.`, `/` and `[`.
+fn dotted_to_pointer(s: &str) -> String {
+    fn push(out: &mut String, token: &str) {
+        out.push('/');
+        out.push_str(&palisade_k8s::yaml::escape_pointer_token(token));
+    }
+    let mut out = String::new();
+    let mut key = String::new();
+    let mut chars = s.chars().peekable();
+    while let Some(c) = chars.next() {
+        match c {
+            '.' | '[' => {
+                if !key.is_empty() {
+                    push(&mut out, &key);
+                    key.clear();
+                }
+                if c == '.' {
+                    continue;
+                }
+                let mut token = String::new();
+                if let Some(&quote) = chars.peek().filter(|q| matches!(q, '"' | '\'')) {
+                    chars.next();
+                    token.extend(chars.by_ref().take_while(|&c| c != quote));
+                    chars.by_ref().take_while(|&c| c != ']').for_each(drop);
+                } else {
+                    token.extend(chars.by_ref().take_while(|&c| c != ']'));
+                }
+                push(&mut out, token.trim());
+            }
+            c => key.push(c),
+        }
+    }
+    if !key.is_empty() {
+        push(&mut out, &key);
+    }
+    out
 }
 
 #[cfg(test)]
@@ -1469,5 +1491,17 @@ deny contains msg if {
             Some("/metadata/labels/app.kubernetes.io~1name")
         );
         assert_eq!(p(serde_json::json!(3)), None);
+        // Quoted keys keep their dots and slashes.
+        assert_eq!(
+            p(serde_json::json!("metadata.annotations[\"a/b\"]")).as_deref(),
+            Some("/metadata/annotations/a~1b")
+        );
+        assert_eq!(
+            p(serde_json::json!(
+                "metadata.labels['app.kubernetes.io/name'].x[2]"
+            ))
+            .as_deref(),
+            Some("/metadata/labels/app.kubernetes.io~1name/x/2")
+        );
     }
 }
