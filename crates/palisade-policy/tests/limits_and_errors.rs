@@ -85,6 +85,42 @@ fn huge_comprehension_ends_with_a_time_limit_error() {
     assert!(e.path.ends_with("huge.rego"), "{e}");
 }
 
+/// Six looping rules cost at most about twice the limit per object (the
+/// combined evaluation, then the rules one by one within one more), not a
+/// limit per rule; the rule that spent it is named, the others counted.
+#[test]
+fn looping_rules_share_the_time_limit() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut text = String::from("package main\nimport rego.v1\n");
+    for name in ["deny", "deny_b", "deny_c", "deny_d", "warn", "violation"] {
+        text.push_str(&format!(
+            "\n{name} contains msg if {{\n  n := count([[x, y] | some x in numbers.range(1, 1000000); some y in numbers.range(1, 1000000)])\n  msg := sprintf(\"%d\", [n])\n}}\n"
+        ));
+    }
+    write(dir.path(), "loops.rego", &text);
+    let limit = Duration::from_millis(300);
+    let set = load_with(dir.path(), limit).unwrap();
+    let started = Instant::now();
+    let evaluation = set.evaluate(&json!({"kind": "Pod"}));
+    let took = started.elapsed();
+    // One limit per rule would be 7 × 300 ms.
+    assert!(took < limit * 5, "took {took:?}");
+    let messages: Vec<&str> = evaluation
+        .errors
+        .iter()
+        .map(|e| e.message.as_str())
+        .collect();
+    assert_eq!(messages.len(), 2, "{messages:?}");
+    assert!(
+        messages[0].contains("took longer than the time limit"),
+        "{messages:?}"
+    );
+    assert!(
+        messages[1].contains("5 more rule(s) not evaluated"),
+        "{messages:?}"
+    );
+}
+
 #[test]
 fn nested_walks_over_input_end_with_a_time_limit_error() {
     let dir = tempfile::tempdir().unwrap();

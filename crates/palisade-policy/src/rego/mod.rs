@@ -18,7 +18,7 @@ use std::borrow::Cow;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::num::NonZeroU32;
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use palisade_core::{Framework, Reference, RuleMeta, Scanner, Severity};
 use regorus::utils::limits::ExecutionTimerConfig;
@@ -151,6 +151,8 @@ pub struct RegoSet {
     bytecode: Option<bytecode::Bytecode>,
     /// Why [`RegoEngine::Vm`] was asked for and the interpreter is used.
     vm_refused: Option<String>,
+    /// The engines' time limit per evaluation.
+    timer: ExecutionTimerConfig,
 }
 
 /// Which rules run for which objects.
@@ -373,6 +375,7 @@ impl RegoSet {
             plans,
             bytecode,
             vm_refused,
+            timer,
         })
     }
 
@@ -462,10 +465,42 @@ impl RegoSet {
         } else {
             None
         };
-        let (violations, errors) = self.violations(plan, |path| match &all {
+        // Rule by rule, all rules share one more time limit: a set of
+        // looping rules costs at most twice the limit per object, not once
+        // per rule. The rule that spends it is named; the rest are skipped.
+        let started = Instant::now();
+        let (mut spent, mut skipped) = (false, 0usize);
+        let (violations, mut errors) = self.violations(plan, |path| match &all {
             Some(all) => Ok(gathered(all, path)),
-            None => engine.eval_rule(path.to_string()),
+            None => {
+                let remaining = self.timer.limit.saturating_sub(started.elapsed());
+                if spent || remaining.is_zero() {
+                    skipped += 1;
+                    return Ok(regorus::Value::Undefined);
+                }
+                engine.set_execution_timer_config(ExecutionTimerConfig {
+                    limit: remaining,
+                    ..self.timer
+                });
+                let value = engine.eval_rule(path.to_string());
+                spent = value
+                    .as_ref()
+                    .is_err_and(|e| e.to_string().contains("time limit"));
+                value
+            }
         });
+        if skipped > 0 {
+            let first = plan.rules.first().and_then(|&i| self.rules.get(i));
+            errors.push(PolicyError::new(
+                self.source_of(first.map_or("", |r| r.path.as_str())),
+                None,
+                format!(
+                    "{skipped} more rule(s) not evaluated for this object: its time limit ({:?}) was spent",
+                    self.timer.limit
+                ),
+            ));
+        }
+        engine.set_execution_timer_config(self.timer);
         // An engine whose evaluation failed may hold partial state; it is
         // dropped rather than reused.
         if errors.is_empty()
