@@ -106,8 +106,10 @@ impl Scalar {
         }
     }
 
-    /// Decimal, `0x` hexadecimal or `0o` octal integers, with `_` separators.
-    /// Quoted numbers are accepted too, as Kubernetes' int-or-string fields do.
+    /// Decimal, `0x` hexadecimal or `0o` octal integers, with `_` separators;
+    /// plain scalars also as YAML 1.1 reads them (Kubernetes' YAML parser):
+    /// `010` is octal 8, `0b101` binary 5. Quoted numbers are accepted too,
+    /// in decimal, as Kubernetes' int-or-string fields do.
     pub fn as_i64(&self) -> Option<i64> {
         let t = self.text.trim();
         let (neg, digits) = match t.as_bytes().first() {
@@ -120,6 +122,14 @@ impl Scalar {
             i64::from_str_radix(hex, 16).ok()?
         } else if let Some(oct) = clean.strip_prefix("0o") {
             i64::from_str_radix(oct, 8).ok()?
+        } else if let Some(bin) = clean.strip_prefix("0b").filter(|_| self.plain) {
+            i64::from_str_radix(bin, 2).ok()?
+        } else if self.plain
+            && clean.len() > 1
+            && clean.starts_with('0')
+            && clean.bytes().all(|b| (b'0'..=b'7').contains(&b))
+        {
+            i64::from_str_radix(&clean, 8).ok()?
         } else if !clean.is_empty() && clean.bytes().all(|b| b.is_ascii_digit()) {
             clean.parse().ok()?
         } else {
@@ -316,6 +326,12 @@ mod tests {
         assert_eq!(scalar("0x1F", true).as_i64(), Some(31));
         assert_eq!(scalar("-1_000", true).as_i64(), Some(-1000));
         assert_eq!(scalar("1000", false).as_i64(), Some(1000));
+        // YAML 1.1, as Kubernetes reads plain scalars; quoted stays decimal.
+        assert_eq!(scalar("010", true).as_i64(), Some(8));
+        assert_eq!(scalar("0b101", true).as_i64(), Some(5));
+        assert_eq!(scalar("010", false).as_i64(), Some(10));
+        assert_eq!(scalar("0", true).as_i64(), Some(0));
+        assert_eq!(scalar("010", true).to_json(), serde_json::json!(8));
         assert_eq!(scalar("~", true).to_json(), Value::Null);
         assert_eq!(scalar("1.5", true).to_json(), serde_json::json!(1.5));
         assert_eq!(scalar("1.5", false).to_json(), serde_json::json!("1.5"));
