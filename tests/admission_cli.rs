@@ -201,6 +201,13 @@ fn manifests_and_config_refuse_bad_input() {
     assert_eq!(out.status.code(), Some(2));
     assert!(out.stdout.is_empty());
     assert!(String::from_utf8_lossy(&out.stderr).contains("not a valid Kubernetes name"));
+    // A Service name starts with a letter.
+    let out = Command::new(bin())
+        .args(["admission", "manifests", "--name", "1hook", "--ca-bundle"])
+        .arg(dir.path().join("ca.crt"))
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
 }
 
 fn free_port() -> u16 {

@@ -757,6 +757,21 @@ fn a_file_named_twice_is_scanned_once() {
         .clone();
     let report = json_of(&out);
     assert_eq!(report["summary"]["files"], 1, "{report:#}");
+    // Names that differ only in invalid UTF-8 display alike but are two
+    // files: both are scanned.
+    use std::os::unix::ffi::OsStrExt;
+    for name in [&b"a\xfe.yaml"[..], b"a\xff.yaml"] {
+        fs::copy(GOOD, dir.path().join(std::ffi::OsStr::from_bytes(name))).unwrap();
+    }
+    let out = palisade()
+        .current_dir(dir.path())
+        .args(["scan", ".", "--format", "json", "--fail-on", "none"])
+        .assert()
+        .code(0)
+        .get_output()
+        .stdout
+        .clone();
+    assert_eq!(json_of(&out)["summary"]["files"], 3);
 }
 
 #[test]

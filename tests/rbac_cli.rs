@@ -489,4 +489,42 @@ fn aggregated_roles_hold_only_what_they_select() {
     };
     assert!(who("list", "configmaps").contains("User ann"));
     assert!(!who("get", "secrets").contains("User ann"));
+    // Selecting nothing among the inputs (a dump of the aggregated role),
+    // its written rules are the aggregation's result.
+    std::fs::write(
+        &file,
+        "apiVersion: rbac.authorization.k8s.io/v1\nkind: ClusterRole\nmetadata: {name: agg}\naggregationRule:\n  clusterRoleSelectors: [{matchLabels: {part-of-agg: \"true\"}}]\nrules:\n  - {apiGroups: [\"\"], resources: [secrets], verbs: [get]}\n---\napiVersion: rbac.authorization.k8s.io/v1\nkind: ClusterRoleBinding\nmetadata: {name: ann}\nroleRef: {apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: agg}\nsubjects: [{kind: User, name: ann}]\n",
+    )
+    .unwrap();
+    assert!(who("get", "secrets").contains("User ann"));
+}
+
+/// A RoleBinding can grant verbs on its own namespace object (requests on
+/// /api/v1/namespaces/NS carry NS); `bind` on Roles alone binds only the
+/// namespace's Roles, no path to its service accounts.
+#[test]
+fn namespace_objects_and_role_binding_rights() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("ns.yaml");
+    std::fs::write(
+        &file,
+        "apiVersion: rbac.authorization.k8s.io/v1\nkind: Role\nmetadata: {name: r, namespace: team}\nrules:\n  - {apiGroups: [\"\"], resources: [namespaces], verbs: [patch]}\n  - {apiGroups: [rbac.authorization.k8s.io], resources: [roles], verbs: [bind]}\n  - {apiGroups: [rbac.authorization.k8s.io], resources: [rolebindings], verbs: [create]}\n---\napiVersion: rbac.authorization.k8s.io/v1\nkind: RoleBinding\nmetadata: {name: rb, namespace: team}\nroleRef: {apiGroup: rbac.authorization.k8s.io, kind: Role, name: r}\nsubjects: [{kind: User, name: alice}]\n---\napiVersion: v1\nkind: ServiceAccount\nmetadata: {name: deployer, namespace: team}\n",
+    )
+    .unwrap();
+    let can = stdout(palisade().args(["rbac", "can", "user:alice"]).arg(&file), 0);
+    assert!(can.contains("patch namespaces"), "{can}");
+    let paths = stdout(
+        palisade()
+            .args([
+                "rbac",
+                "paths",
+                "--from",
+                "user:alice",
+                "--to",
+                "sa:team/deployer",
+            ])
+            .arg(&file),
+        0,
+    );
+    assert!(!paths.contains("can bind any ClusterRole"), "{paths}");
 }

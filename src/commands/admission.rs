@@ -70,7 +70,7 @@ pub struct ServeArgs {
 #[derive(Debug, Args)]
 pub struct CertsArgs {
     /// The webhook's Service name.
-    #[arg(long, value_parser = dns_label, default_value = "palisade-admission")]
+    #[arg(long, value_parser = service_name, default_value = "palisade-admission")]
     pub service: String,
     /// The Service's namespace.
     #[arg(long, value_parser = dns_label, default_value = "palisade")]
@@ -92,7 +92,7 @@ pub struct ManifestsArgs {
     #[arg(long, value_parser = dns_label, default_value = "palisade")]
     pub namespace: String,
     /// Name of the Deployment, Service and webhook configuration.
-    #[arg(long, value_parser = dns_label, default_value = "palisade-admission")]
+    #[arg(long, value_parser = service_name, default_value = "palisade-admission")]
     pub name: String,
     /// The CA certificate (PEM) that signed the serving certificate: the
     /// webhook configuration's caBundle (`ca.crt` from `admission certs`).
@@ -208,6 +208,18 @@ fn config_cmd(args: &ConfigArgs) -> Result<ExitCode> {
         serde_json::to_string_pretty(&reload::summary(&compiled))?
     );
     Ok(ExitCode::SUCCESS)
+}
+
+/// A Service name: a DNS label that starts with a letter (RFC 1035).
+fn service_name(s: &str) -> Result<String, String> {
+    let name = dns_label(s)?;
+    if name.starts_with(|c: char| c.is_ascii_lowercase()) {
+        Ok(name)
+    } else {
+        Err(format!(
+            "`{s}` is not a valid Service name (it must start with a letter)"
+        ))
+    }
 }
 
 /// A Kubernetes object name that must be a DNS label (RFC 1123: namespaces

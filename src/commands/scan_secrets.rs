@@ -262,8 +262,13 @@ fn masked(text: &str, rules: &RuleSet, path: &str) -> String {
         .collect();
     ranges.sort_unstable();
     let mut out = String::with_capacity(text.len());
+    let mut next = ranges.iter().peekable();
     for (i, c) in text.char_indices() {
-        let secret = ranges.iter().any(|&(a, b)| a <= i && i < b);
+        // Ranges are sorted: skip those that ended before `i`.
+        while next.peek().is_some_and(|&&(_, end)| end <= i) {
+            next.next();
+        }
+        let secret = next.peek().is_some_and(|&&(start, _)| start <= i);
         out.push(if secret && !c.is_whitespace() { '*' } else { c });
     }
     out

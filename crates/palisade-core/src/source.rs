@@ -99,9 +99,17 @@ pub fn collect(args: &[PathBuf], options: &WalkOptions) -> (Vec<Input>, Vec<Inpu
     inputs.sort();
     inputs.dedup();
     // `scan . e.yaml` names one file twice (`./e.yaml`, `e.yaml`): the same
-    // display path is the same file.
+    // path without `.` components is the same file. (Not the display path:
+    // names differing in invalid UTF-8 display alike.)
     let mut seen = std::collections::HashSet::new();
-    inputs.retain(|i| seen.insert(i.display()));
+    inputs.retain(|i| match i {
+        Input::Stdin => true,
+        Input::File { path, .. } => seen.insert(
+            path.components()
+                .filter(|c| *c != std::path::Component::CurDir)
+                .collect::<PathBuf>(),
+        ),
+    });
     (inputs, errors)
 }
 

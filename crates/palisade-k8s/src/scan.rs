@@ -245,8 +245,28 @@ fn drop_directives_in_strings(file: &mut SourceFile, text: &str, limits: &Limits
                 }
             }
             NodeKind::Seq(items) => items.iter().for_each(|n| collect(n, out)),
-            NodeKind::Map(map) => map.entries.iter().for_each(|e| collect(&e.value, out)),
+            NodeKind::Map(map) => {
+                for e in &map.entries {
+                    // A plain key cannot hold ` #`: only quoted ones can.
+                    if e.key.contains(INLINE_MARKER) {
+                        out.push(e.key_span);
+                    }
+                    collect(&e.value, out);
+                }
+            }
         }
+    }
+    // YAML also breaks lines at a lone carriage return, the directive
+    // parser does not: their line numbers would disagree, so no comment
+    // can be told from a string in such a file.
+    let bytes = text.as_bytes();
+    let lone_cr = bytes
+        .iter()
+        .enumerate()
+        .any(|(i, &b)| b == b'\r' && bytes.get(i + 1) != Some(&b'\n'));
+    if lone_cr {
+        file.directives.retain(|_| false);
+        return;
     }
     let mut strings = Vec::new();
     parse_stream(text, limits, 0, |doc| {
@@ -304,6 +324,14 @@ mod tests {
             "{POD}      args:\n        - |\n          echo hi\n      # palisade:ignore K8S001 needs the device\n      securityContext: {{privileged: true}}\n"
         );
         assert_eq!(privileged(&comment), [true]);
+        let key = format!(
+            "{POD}      securityContext: {{\"x # palisade:ignore K8S001 in a key\": 1, privileged: true}}\n"
+        );
+        assert_eq!(privileged(&key), [false]);
+        let lone_cr = format!(
+            "{POD}      args: [\"x # palisade:ignore K8S001 bypass\"]\r      securityContext: {{privileged: true}}\n"
+        );
+        assert_eq!(privileged(&lone_cr), [false]);
         let trailing = format!(
             "{POD}      securityContext: {{privileged: true}} # palisade:ignore K8S001 ok\n"
         );

@@ -266,4 +266,13 @@ fn sbom_keys_are_found_in_any_order() {
     .unwrap();
     assert_eq!(lock.target.kind, palisade_sca::TargetKind::Directory);
     assert_eq!(lock.components.len(), 1);
+    // A project's package.json named directly is a file, not a broken SBOM.
+    assert!(
+        read_target(
+            dir.path(),
+            "package.json",
+            r#"{"name":"app","dependencies":{"ms":"^2"}}"#
+        )
+        .is_ok()
+    );
 }

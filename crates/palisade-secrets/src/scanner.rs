@@ -334,10 +334,14 @@ impl Scanner {
             finding.fingerprint = fingerprint(&rule.meta.code, path, &hash, *n);
             // A comment may name any line of the match: above a PEM block's
             // BEGIN line or after its END line, not only its first key line.
-            let lines = if rule.multiline && d.whole != (d.start, d.end) {
-                let (first, _, _) = line_column(text, d.whole.0, 0, 1);
-                let (last, _, _) = line_column(text, d.whole.1, 0, 1);
-                first..=last.max(end_line)
+            let lines = if rule.multiline && d.whole != (d.start, d.end) && !directives.is_empty() {
+                let breaks = |a: usize, b: usize| {
+                    text.get(a..b)
+                        .map_or(0, |t| memchr::memchr_iter(b'\n', t).count())
+                };
+                let first = line.saturating_sub(breaks(d.whole.0, d.start) as u32);
+                let last = end_line.saturating_add(breaks(d.end, d.whole.1) as u32);
+                first..=last
             } else {
                 line..=line
             };

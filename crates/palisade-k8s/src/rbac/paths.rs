@@ -128,7 +128,7 @@ fn build(policy: &Policy) -> Edges {
         if let Some(g) = admin {
             push(Node::ClusterAdmin, "holds every permission".into(), g);
         }
-        // `bind` on roles in a namespace plus creating RoleBindings there:
+        // `bind` on ClusterRoles in a namespace plus creating RoleBindings there:
         // any ClusterRole (`admin`) bound to itself in that namespace, so
         // its pods and service accounts. The two may come from different
         // rules, so they are gathered per namespace first.
@@ -138,7 +138,8 @@ fn build(policy: &Policy) -> Edges {
             let on = |verb: &str, resource: &str| {
                 allows(policy, grant, scope, verb, RBAC_GROUP, resource)
             };
-            if on("bind", "clusterroles") || on("bind", "roles") {
+            // `bind` on Roles only binds the namespace's own Roles.
+            if on("bind", "clusterroles") {
                 binders.entry(scope.as_str()).or_insert(*grant);
             }
             if on("create", "rolebindings") {

@@ -660,7 +660,8 @@ impl Policy {
 
 /// Effective rules per role: a ClusterRole with an `aggregationRule` has
 /// the rules of every ClusterRole its selectors match, transitively, and
-/// not its own written rules, which the aggregation controller overwrites.
+/// not its own written rules, which the aggregation controller overwrites
+/// (they stand when it selects nothing among the inputs).
 fn aggregate(
     roles: &[Role],
     by_key: &HashMap<(RoleKind, String, String), RoleId>,
@@ -715,11 +716,14 @@ fn aggregate(
             }
             // The aggregation controller replaces an aggregating role's
             // rules with those of the roles it selects: its own written
-            // rules are not in force.
+            // rules are not in force — unless none of them is among the
+            // inputs (a `kubectl get -o yaml` dump, a chart writing the
+            // result out), where the written rules are that result.
             let aggregating = roles
                 .get(r)
                 .and_then(|role| role.aggregation.as_ref())
-                .is_some_and(|selectors| !selectors.is_empty());
+                .is_some_and(|selectors| !selectors.is_empty())
+                && selects.get(r).is_some_and(|c| !c.is_empty());
             if let Some(o) = own.get(r).filter(|_| !aggregating) {
                 rules.extend(o);
             }

@@ -196,10 +196,13 @@ pub fn is_namespaced(group: &str, resource: &str) -> bool {
 /// `resource`: the namespaced resources, and `bind` on ClusterRoles, which
 /// the API server checks in the namespace of the RoleBinding being
 /// written — a RoleBinding granting it lets its holder bind any ClusterRole
-/// (`admin`, `cluster-admin`) inside that namespace.
+/// (`admin`, `cluster-admin`) inside that namespace — and the namespace
+/// object itself, whose requests carry its own name as namespace.
 pub fn grantable_in_namespace(verb: &str, group: &str, resource: &str) -> bool {
     is_namespaced(group, resource)
         || (verb == "bind" && group == super::model::RBAC_GROUP && resource == "clusterroles")
+        // A request on /api/v1/namespaces/NS carries the namespace NS.
+        || (group.is_empty() && resource == "namespaces")
 }
 
 #[cfg(test)]

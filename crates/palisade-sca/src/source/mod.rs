@@ -62,6 +62,17 @@ pub enum TargetType {
     Registry,
 }
 
+/// JSON files of a project that are no SBOM and no lockfile (`package.json`
+/// outside `node_modules`, `composer.json`, `tsconfig.json`): read as a
+/// single file, as before SBOMs were recognised by their keys anywhere.
+fn is_project_manifest(target: &str) -> bool {
+    let name = target.rsplit(['/', '\\']).next().unwrap_or(target);
+    matches!(
+        name,
+        "package.json" | "composer.json" | "tsconfig.json" | "jsconfig.json"
+    )
+}
+
 /// Decides what `target` is.
 pub fn classify(target: &str) -> Result<TargetType> {
     let p = Path::new(target);
@@ -87,6 +98,7 @@ pub fn classify(target: &str) -> Result<TargetType> {
                 Ok(TargetType::ImageArchive)
             } else if json.trim_ascii_start().starts_with(b"{")
                 && crate::catalog::classify(&target.replace('\\', "/")).is_none()
+                && !is_project_manifest(target)
             {
                 // A JSON object no cataloger reads by name is read as an SBOM
                 // even when `bomFormat`/`spdxVersion` is beyond the head
