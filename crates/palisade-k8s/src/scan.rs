@@ -366,4 +366,33 @@ mod tests {
         );
         assert_eq!(outcome.stats.documents, 10);
     }
+
+    /// Impersonation limited by `resourceNames` is described as such, not
+    /// as "any user or group, system:masters included".
+    #[test]
+    fn named_impersonation_is_not_any_impersonation() {
+        let selection = RuleSelection {
+            enable: vec!["K8S053".into()],
+            disable: vec!["*".into()],
+        };
+        let engine = Engine::new(&selection, Settings::default(), Limits::default())
+            .unwrap_or_else(|e| panic!("{e}"));
+        let role = |extra: &str| {
+            format!(
+                "apiVersion: rbac.authorization.k8s.io/v1\nkind: ClusterRole\nmetadata: {{name: imp}}\nrules: [{{apiGroups: [\"\"], resources: [groups], verbs: [impersonate]{extra}}}]\n"
+            )
+        };
+        let message = |text: String| {
+            engine
+                .scan_text(Arc::from("r.yaml"), &text)
+                .findings
+                .first()
+                .map(|f| f.message.clone())
+                .unwrap_or_default()
+        };
+        let named = message(role(", resourceNames: [developers]"));
+        assert!(named.contains("the users or groups it names"), "{named}");
+        let any = message(role(""));
+        assert!(any.contains("system:masters included"), "{any}");
+    }
 }

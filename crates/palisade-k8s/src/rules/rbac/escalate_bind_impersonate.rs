@@ -113,7 +113,11 @@ impl Rule for EscalateBindImpersonate {
             }
             let targets = impersonated(&rule, cluster_wide);
             if !targets.is_empty() {
-                let effect = if targets.contains(&"users") || targets.contains(&"groups") {
+                let named = !rule.resource_names.is_empty();
+                let effect = if (targets.contains(&"users") || targets.contains(&"groups")) && named
+                {
+                    "its holders can send requests as the users or groups it names"
+                } else if targets.contains(&"users") || targets.contains(&"groups") {
                     "its holders can send requests as any user or group, system:masters included"
                 } else if targets.contains(&"serviceaccounts") {
                     "its holders can send requests as the service accounts it covers"
