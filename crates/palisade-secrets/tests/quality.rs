@@ -22,6 +22,10 @@ struct Set {
 struct Case {
     label: String,
     text: String,
+    /// Other rules rightly firing on the same text (an AWS key pair holds
+    /// an access key ID too): right when found, not required.
+    #[serde(default)]
+    also: Vec<String>,
 }
 
 const SET: &str = include_str!("data/labelled.toml");
@@ -56,7 +60,7 @@ fn precision_and_recall_on_the_labelled_set() {
             }
         }
         for code in codes {
-            if code == case.label {
+            if code == case.label || case.also.iter().any(|a| a == code) {
                 right += 1;
             } else {
                 wrong += 1;
