@@ -287,15 +287,19 @@ fn drop_directives_in_strings(file: &mut SourceFile, text: &str, limits: &Limits
 mod tests {
     use super::*;
 
-    /// K8S001 findings of `yaml`, each with whether it was suppressed.
-    fn privileged(yaml: &str) -> Vec<bool> {
+    /// An engine with the one rule `code` enabled.
+    fn engine_with(code: &str) -> Engine {
         let selection = RuleSelection {
-            enable: vec!["K8S001".into()],
+            enable: vec![code.into()],
             disable: vec!["*".into()],
         };
-        let engine = Engine::new(&selection, Settings::default(), Limits::default())
-            .unwrap_or_else(|e| panic!("{e}"));
-        let outcome = engine.scan_text(Arc::from("p.yaml"), yaml);
+        Engine::new(&selection, Settings::default(), Limits::default())
+            .unwrap_or_else(|e| panic!("{e}"))
+    }
+
+    /// K8S001 findings of `yaml`, each with whether it was suppressed.
+    fn privileged(yaml: &str) -> Vec<bool> {
+        let outcome = engine_with("K8S001").scan_text(Arc::from("p.yaml"), yaml);
         assert!(outcome.errors.is_empty(), "{:?}", outcome.errors);
         outcome
             .findings
@@ -371,12 +375,7 @@ mod tests {
     /// as "any user or group, system:masters included".
     #[test]
     fn named_impersonation_is_not_any_impersonation() {
-        let selection = RuleSelection {
-            enable: vec!["K8S053".into()],
-            disable: vec!["*".into()],
-        };
-        let engine = Engine::new(&selection, Settings::default(), Limits::default())
-            .unwrap_or_else(|e| panic!("{e}"));
+        let engine = engine_with("K8S053");
         let role = |extra: &str| {
             format!(
                 "apiVersion: rbac.authorization.k8s.io/v1\nkind: ClusterRole\nmetadata: {{name: imp}}\nrules: [{{apiGroups: [\"\"], resources: [groups], verbs: [impersonate]{extra}}}]\n"

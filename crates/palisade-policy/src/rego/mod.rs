@@ -331,15 +331,8 @@ impl RegoSet {
         if texts.values().any(|t| dynamic_data_lookup(t)) {
             let paths: Vec<&str> = rules.iter().map(|r| r.path.as_str()).collect();
             if let Some(cycle) = bytecode::recursion(&engine, &paths) {
-                let source = paths
-                    .iter()
-                    .find(|p| cycle.contains(**p))
-                    .and_then(|p| {
-                        outlines
-                            .iter()
-                            .find(|o| p.starts_with(&format!("{}.", o.package)))
-                    })
-                    .map_or("<policy>", |o| o.source.as_str());
+                let rule = paths.iter().find(|p| cycle.contains(**p));
+                let source = package_source(&outlines, rule.copied().unwrap_or_default());
                 return Err(LoadErrors(vec![PolicyError::new(
                     source,
                     None,
@@ -577,10 +570,7 @@ impl RegoSet {
 
     /// The file of a rule's package, for errors regorus does not locate.
     fn source_of(&self, rule_path: &str) -> &str {
-        self.outlines
-            .iter()
-            .find(|o| rule_path.starts_with(&format!("{}.", o.package)))
-            .map_or("<policy>", |o| o.source.as_str())
+        package_source(&self.outlines, rule_path)
     }
 
     /// An evaluation error, located in the policy when regorus knows where.
@@ -740,6 +730,14 @@ fn plans(ast: &Value, rules: &[ConftestRule]) -> Plans {
         }
     }
     out
+}
+
+/// The file of the package holding `rule_path`, `<policy>` if none.
+fn package_source<'a>(outlines: &'a [ModuleOutline], rule_path: &str) -> &'a str {
+    outlines
+        .iter()
+        .find(|o| rule_path.starts_with(&format!("{}.", o.package)))
+        .map_or("<policy>", |o| o.source.as_str())
 }
 
 /// Whether a policy's text indexes `data` with a variable (`data.main[x]`,
