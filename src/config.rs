@@ -4,7 +4,8 @@
 use std::path::{Path, PathBuf};
 
 use palisade_core::Span;
-use palisade_core::suppress::IgnoreEntry;
+use palisade_core::date::Date;
+use palisade_core::suppress::{IgnoreEntry, IgnoreError, IgnoreList};
 use palisade_k8s::yaml::{Limits, parse_stream};
 use palisade_k8s::{RuleSelection, Settings};
 use serde::Deserialize;
@@ -31,6 +32,17 @@ pub struct Config {
     pub data: Vec<std::path::PathBuf>,
     /// `interpreter` or `vm`, as `--rego-engine`.
     pub rego_engine: Option<palisade_policy::RegoEngine>,
+    /// The file it came from, so that values found wrong later (an unknown
+    /// rule, a bad expiry date) are still reported at their line.
+    #[serde(skip)]
+    source: Option<Source>,
+}
+
+#[derive(Debug)]
+struct Source {
+    display: String,
+    text: String,
+    root: palisade_k8s::yaml::Node,
 }
 
 /// Input limits; defaults are sane for real manifests.
@@ -109,7 +121,7 @@ impl Config {
             return Ok(Config::default());
         };
         let value = root.to_json();
-        serde_path_to_error::deserialize::<_, Config>(&value).map_err(|e| {
+        let mut config = serde_path_to_error::deserialize::<_, Config>(&value).map_err(|e| {
             let pointer = pointer_of(e.path());
             let span = root
                 .span_at(&pointer)
@@ -117,7 +129,81 @@ impl Config {
                 .or(Some(root.span));
             let message = format!("invalid configuration at `{}`: {}", e.path(), e.inner());
             error(span, message)
+        })?;
+        config.source = Some(Source {
+            display: display.to_string(),
+            text: text.to_string(),
+            root,
+        });
+        Ok(config)
+    }
+
+    /// An error about the value at `pointer`, framed in the file when the
+    /// configuration came from one.
+    fn error_at(&self, pointer: &str, message: String) -> ConfigError {
+        match &self.source {
+            Some(s) => ConfigError {
+                path: s.display.clone(),
+                span: s
+                    .root
+                    .span_at(pointer)
+                    .or_else(|| parent_span(&s.root, pointer)),
+                message,
+                text: Some(s.text.clone()),
+            },
+            None => ConfigError {
+                path: "configuration".into(),
+                span: None,
+                message,
+                text: None,
+            },
+        }
+    }
+
+    /// Where `rules:` names `name`, as an error saying it names no rule;
+    /// `None` when the name came from elsewhere (a flag).
+    pub fn unknown_rule(&self, name: &str) -> Option<ConfigError> {
+        let lists = [
+            ("enable", &self.rules.enable),
+            ("disable", &self.rules.disable),
+        ];
+        lists.iter().find_map(|(list, entries)| {
+            let i = entries.iter().position(|e| e == name)?;
+            Some(self.error_at(
+                &format!("/rules/{list}/{i}"),
+                format!("unknown rule `{name}` (see `palisade rules`)"),
+            ))
         })
+    }
+
+    /// The `ignore:` entries, compiled; an entry that cannot be used is an
+    /// error at its field.
+    pub fn ignore_list(&self, today: Date) -> Result<IgnoreList, ConfigError> {
+        for (i, entry) in self.ignore.iter().enumerate() {
+            if let Err(e) = IgnoreList::new(vec![entry.clone()], today) {
+                let field = match &e {
+                    IgnoreError::Date { .. } => "expires".to_string(),
+                    IgnoreError::Glob { pattern, .. } => glob_field(entry, pattern),
+                };
+                let mut message = format!("invalid `ignore:` entry: {e}");
+                if let Some(cause) = std::error::Error::source(&e) {
+                    message.push_str(&format!(": {cause}"));
+                }
+                return Err(self.error_at(&format!("/ignore/{i}/{field}"), message));
+            }
+        }
+        IgnoreList::new(self.ignore.clone(), today)
+            .map_err(|e| self.error_at("/ignore", format!("invalid `ignore:` entry: {e}")))
+    }
+}
+
+/// The pointer, below the entry, of the glob `pattern`.
+fn glob_field(entry: &IgnoreEntry, pattern: &str) -> String {
+    let at = |list: &[String]| list.iter().position(|p| p == pattern);
+    match (at(&entry.paths), at(&entry.resources)) {
+        (Some(j), _) => format!("paths/{j}"),
+        (None, Some(j)) => format!("resources/{j}"),
+        (None, None) => String::new(),
     }
 }
 
@@ -179,6 +265,7 @@ pub fn parse_size(s: &str) -> Result<u64, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use palisade_core::Position;
 
     #[test]
     fn parses_sizes() {
@@ -202,5 +289,34 @@ mod tests {
         )
         .unwrap();
         assert_eq!(ok.ignore[0].expires.as_deref(), Some("2030-01-01"));
+    }
+
+    #[test]
+    fn values_found_wrong_after_parsing_point_at_their_line() {
+        let text = "rules:\n  enable: [K8S002]\n  disable:\n  - K8S001\n  - NOPE99\n\
+                    ignore:\n- id: K8S001\n  paths: [ok/**]\n  resources: [\"a[b\"]\n";
+        let config = Config::parse("palisade.yaml", text).unwrap();
+        let err = config.unknown_rule("NOPE99").unwrap();
+        assert_eq!(err.span.unwrap().start, Position::new(5, 5), "{err}");
+        assert!(err.message.contains("unknown rule `NOPE99`"), "{err}");
+        assert!(config.unknown_rule("K8S003").is_none(), "a flag's name");
+        let today: Date = "2026-01-01".parse().unwrap();
+        let err = config.ignore_list(today).unwrap_err();
+        assert_eq!(err.span.unwrap().start, Position::new(9, 15), "{err}");
+        assert!(err.message.contains("unclosed character class"), "{err}");
+
+        let text = "ignore:\n- id: K8S001\n  reason: legacy\n  expires: 2026-13-01\n";
+        let err = Config::parse("palisade.yaml", text)
+            .unwrap()
+            .ignore_list(today)
+            .unwrap_err();
+        assert_eq!(err.span.unwrap().start, Position::new(4, 3), "{err}");
+        assert!(err.message.contains("2026-13-01"), "{err}");
+        let valid = "ignore:\n- id: K8S001\n  expires: 2025-12-31\n";
+        let list = Config::parse("palisade.yaml", valid)
+            .unwrap()
+            .ignore_list(today)
+            .unwrap();
+        assert_eq!(list.expired().len(), 1);
     }
 }

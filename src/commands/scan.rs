@@ -12,7 +12,7 @@ use palisade_core::date::Date;
 use palisade_core::reporter::{self, Format, Options};
 use palisade_core::rule::dedent_doc;
 use palisade_core::source::{self, Input};
-use palisade_core::suppress::{self, Baseline, IgnoreList};
+use palisade_core::suppress::{self, Baseline};
 use palisade_core::{InputError, Report, RuleMeta, Scanner, Severity};
 use palisade_k8s::{Engine, Outcome, RuleSelection};
 use rayon::prelude::*;
@@ -127,8 +127,12 @@ pub fn run(mut args: ScanArgs) -> Result<ExitCode> {
         })
         .collect();
     let secrets = scan_secrets::setup(&args, &mut selection, resolved.max_file_size)?;
-    let engine =
-        Engine::new(&selection, settings, config.limits.yaml_limits())?.with_scanners(&scanners);
+    let engine = Engine::new(&selection, settings, config.limits.yaml_limits())
+        .map_err(|e| match config.unknown_rule(&e.0) {
+            Some(located) => anyhow::Error::new(located),
+            None => anyhow::Error::new(e),
+        })?
+        .with_scanners(&scanners);
     let engine = scan_secrets::attach(engine, secrets.as_ref());
     let policies = scan_policy::setup(
         &args,
@@ -138,8 +142,7 @@ pub fn run(mut args: ScanArgs) -> Result<ExitCode> {
         &engine.settings().default_namespace,
     )?;
     let engine = scan_policy::attach(engine, policies.as_ref());
-    let ignores = IgnoreList::new(config.ignore.clone(), Date::today())
-        .context("invalid `ignore:` entry in configuration")?;
+    let ignores = config.ignore_list(Date::today())?;
     let baseline = match &args.baseline {
         Some(path) => {
             let file = fs::File::open(path)
