@@ -16,7 +16,7 @@ use crate::rules::registry::UnknownRule;
 use crate::rules::{CrossRule, Cx, Inventory, Rule, RuleSelection, Subject};
 use crate::settings::Settings;
 use crate::workload::PodSpec;
-use crate::yaml::{Chunk, Limits, Node, NodeKind, parse_stream, parse_stream_at, split_documents};
+use crate::yaml::{Chunk, Limits, Node, NodeKind, parse_stream_at, split_documents};
 
 /// Streams above this size are split at document boundaries and their
 /// chunks parsed in parallel.
@@ -142,10 +142,6 @@ impl Engine {
     /// the file.
     pub fn scan_text(&self, path: Arc<str>, text: &str) -> Outcome {
         let mut file = SourceFile::new(path, text);
-        if !file.directives.is_empty() {
-            drop_directives_in_strings(&mut file, text, &self.limits);
-        }
-        let file = Arc::new(file);
         // The document limit is per stream, not per chunk: chunks past it
         // are not parsed, and the one it falls in stops there.
         let max = self.limits.max_documents;
@@ -153,6 +149,10 @@ impl Engine {
             .into_iter()
             .filter(|c| (c.first_document as usize) <= max)
             .collect();
+        if !file.directives.is_empty() {
+            drop_directives_in_strings(&mut file, text, &chunks, &self.limits);
+        }
+        let file = Arc::new(file);
         let mut outcome = if chunks.len() == 1 {
             chunks
                 .first()
@@ -236,7 +236,12 @@ pub fn file_error(path: &str, kind: InputErrorKind, message: impl Into<String>) 
 /// quoted or block scalar such as a container's script), not comments:
 /// content must never switch findings off. Only files holding the marker
 /// pay for this second parse.
-fn drop_directives_in_strings(file: &mut SourceFile, text: &str, limits: &Limits) {
+fn drop_directives_in_strings(
+    file: &mut SourceFile,
+    text: &str,
+    chunks: &[Chunk<'_>],
+    limits: &Limits,
+) {
     fn collect(node: &Node, out: &mut Vec<Span>) {
         match &node.kind {
             NodeKind::Scalar(s) => {
@@ -268,12 +273,16 @@ fn drop_directives_in_strings(file: &mut SourceFile, text: &str, limits: &Limits
         file.directives.retain(|_| false);
         return;
     }
+    // Chunk by chunk, as the scan parses: a syntax error ends its chunk,
+    // not the search for strings in the chunks after it.
     let mut strings = Vec::new();
-    parse_stream(text, limits, 0, |doc| {
-        if let Some(root) = &doc.root {
-            collect(root, &mut strings);
-        }
-    });
+    for chunk in chunks {
+        parse_stream_at(chunk, limits, |doc| {
+            if let Some(root) = &doc.root {
+                collect(root, &mut strings);
+            }
+        });
+    }
     if strings.is_empty() {
         return;
     }
@@ -340,6 +349,34 @@ mod tests {
             "{POD}      securityContext: {{privileged: true}} # palisade:ignore K8S001 ok\n"
         );
         assert_eq!(privileged(&trailing), [true]);
+        // A marker in a string before the real comment hides nothing.
+        let both = format!(
+            "{POD}      securityContext: {{privileged: true, seLinuxOptions: {{user: \"# palisade:ignore K8S002\"}}}} # palisade:ignore K8S001 ok\n"
+        );
+        assert_eq!(privileged(&both), [true]);
+    }
+
+    /// In a file parsed in chunks, a syntax error in one chunk does not
+    /// make the directives in strings of the chunks after it count.
+    #[test]
+    fn strings_after_a_broken_chunk_are_still_strings() {
+        let quoted = format!(
+            "{POD}      securityContext: {{privileged: true, seLinuxOptions: {{user: \"x # palisade:ignore K8S001 quoted\"}}}}\n"
+        );
+        let text = format!("bad: [unclosed\n{}---\n{quoted}", "# padding\n".repeat(10));
+        let engine = engine_with("K8S001").with_chunk_bytes(64);
+        assert!(
+            split_documents(&text, 64).len() > 1,
+            "the text must be split"
+        );
+        let outcome = engine.scan_text(Arc::from("p.yaml"), &text);
+        assert_eq!(outcome.errors.len(), 1, "{:?}", outcome.errors);
+        let suppressed: Vec<bool> = outcome
+            .findings
+            .iter()
+            .map(|f| f.suppressed.is_some())
+            .collect();
+        assert_eq!(suppressed, [false]);
     }
 
     /// `max-documents` counts the whole stream, also when a large file is

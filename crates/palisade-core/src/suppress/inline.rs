@@ -52,31 +52,40 @@ impl InlineDirectives {
         let lines: Vec<&str> = text.lines().collect();
         let mut directives = Vec::new();
         for (idx, line) in lines.iter().enumerate() {
-            let Some(at) = finder.find(line.as_bytes()) else {
+            // Every marker that looks like a comment's start counts: an
+            // earlier one may be text in a quoted string (dropped later by
+            // the YAML scanner), the real comment after it.
+            let hashes: Vec<(usize, usize)> = finder
+                .find_iter(line.as_bytes())
+                .filter_map(|at| comment_start(line, at).map(|hash| (hash, at)))
+                .collect();
+            let Some(&(first, _)) = hashes.first() else {
                 continue;
             };
-            let Some(hash) = comment_start(line, at) else {
-                continue;
-            };
-            let before = line.get(..hash).unwrap_or("");
-            let after = line.get(at + MARKER.len()..).unwrap_or("");
-            let (codes, reason) = split_codes(after);
-            if codes.is_empty() {
-                continue;
-            }
             let line_no = idx as u32 + 1;
-            let target_line = if before.trim().is_empty() {
+            // A comment on a line of its own targets the next content line.
+            let own_line = line.get(..first).unwrap_or("").trim().is_empty();
+            let target_line = if own_line {
                 next_content_line(&lines, idx + 1).unwrap_or(line_no)
             } else {
                 line_no
             };
-            directives.push(InlineDirective {
-                line: line_no,
-                column: before.chars().count() as u32 + 1,
-                target_line,
-                codes,
-                reason,
-            });
+            for (k, &(hash, at)) in hashes.iter().enumerate() {
+                // The reason ends where the next directive begins.
+                let end = hashes.get(k + 1).map_or(line.len(), |&(next, _)| next);
+                let after = line.get(at + MARKER.len()..end).unwrap_or("");
+                let (codes, reason) = split_codes(after);
+                if codes.is_empty() {
+                    continue;
+                }
+                directives.push(InlineDirective {
+                    line: line_no,
+                    column: line.get(..hash).unwrap_or("").chars().count() as u32 + 1,
+                    target_line,
+                    codes,
+                    reason,
+                });
+            }
         }
         InlineDirectives { directives }
     }
@@ -200,6 +209,29 @@ spec:
         assert!(d.find("K8S010", "x", 40, 2).is_some());
         assert!(d.find("K8S011", "host-pid", 7, 20).is_some());
         assert!(d.find("K8S099", "x", 8, 20).is_none());
+    }
+
+    #[test]
+    fn reads_every_directive_of_a_line() {
+        // The first marker is text in a string; the comment after it counts.
+        let text = "a:\n  cmd: \"x # palisade:ignore K8S001\" # palisade:ignore K8S002 why\n";
+        let d = InlineDirectives::parse(text);
+        let all: Vec<_> = d.iter().collect();
+        assert_eq!(all.len(), 2, "{all:#?}");
+        assert_eq!(
+            (all[1].codes.clone(), all[1].target_line),
+            (vec!["K8S002".to_string()], 2)
+        );
+        assert_eq!(all[1].column, 37);
+        assert_eq!(all[1].reason.as_deref(), Some("why"));
+        assert_eq!(all[0].reason, None, "ends before the next directive");
+        // Two directives in one comment on a line of its own.
+        let text = "# palisade:ignore K8S001 a # palisade:ignore K8S002 b\nkind: Pod\n";
+        let d = InlineDirectives::parse(text);
+        let all: Vec<_> = d.iter().collect();
+        assert_eq!(all.len(), 2, "{all:#?}");
+        assert!(all.iter().all(|d| d.target_line == 2), "{all:#?}");
+        assert_eq!(all[0].reason.as_deref(), Some("a"));
     }
 
     #[test]
