@@ -421,6 +421,33 @@ fn a_comment_after_a_block_scalar_is_scanned_on_its_own() {
     assert_eq!(lines, [(8, 8), (9, 9)], "{report:#}");
 }
 
+/// A `palisade:ignore` comment above the key of a block scalar covers the
+/// secret on the scalar's content lines; the next key is not covered.
+#[test]
+fn a_comment_above_a_block_scalar_key_suppresses_its_secrets() {
+    let dir = tempfile::tempdir().unwrap();
+    fs::write(
+        dir.path().join("s.yaml"),
+        "apiVersion: v1\nkind: Secret\nmetadata:\n  name: s\n  namespace: shop\nstringData:\n  # palisade:ignore SEC040 revoked, kept as a fixture\n  script: |\n    set -e\n    export A=ghp_MSwXnAc9mV5W76QpX0CvvbN0jAW8osEtl4kt\n  other: |\n    export B=ghp_Ab1Cd2Ef3Gh4Ij5Kl6Mn7Op8Qr9St0Uv1Wx2\n",
+    )
+    .unwrap();
+    let (report, _) = scan_json(dir.path(), &[]);
+    let states: Vec<(i64, Option<String>)> = findings(&report)
+        .iter()
+        .map(|f| {
+            (
+                f["location"]["startLine"].as_i64().unwrap(),
+                f["suppressed"]["reason"].as_str().map(String::from),
+            )
+        })
+        .collect();
+    assert_eq!(
+        states,
+        [(9, Some("revoked, kept as a fixture".into())), (12, None)],
+        "{report:#}"
+    );
+}
+
 /// A code frame quotes the file: its secrets are masked there too, unless
 /// --show-secrets.
 #[test]

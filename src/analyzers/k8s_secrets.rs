@@ -7,7 +7,7 @@
 use std::sync::Arc;
 
 use base64::Engine as _;
-use palisade_core::{Finding, RuleMeta};
+use palisade_core::{Finding, RuleMeta, SuppressionKind};
 use palisade_k8s::rules::Subject;
 use palisade_k8s::rules::cx::describe;
 use palisade_k8s::workload::{Loc, PodSpec};
@@ -18,6 +18,17 @@ use palisade_secrets::{RuleSet, present, secret_hash};
 /// Decoded values larger than this are not scanned (a Secret or ConfigMap
 /// value is at most 1 MiB in a real cluster).
 const MAX_VALUE_BYTES: usize = 1024 * 1024;
+
+/// A value to scan and where it is written.
+struct Field<'a> {
+    /// Its key (env name, data key): generic rules need the name.
+    key: &'a str,
+    /// The key's line: a comment above it covers a block scalar's content.
+    key_line: u32,
+    loc: Loc,
+    /// Where the value is, for the message.
+    what: String,
+}
 
 /// The analyzer: the run's secret rules and whether to print secrets.
 #[derive(Debug)]
@@ -34,18 +45,9 @@ impl K8sSecrets {
         }
     }
 
-    /// Scans one value and reports each secret in it at `loc`. `key` gives
-    /// generic rules the name they need (`password=...`); `what` says
-    /// where the value is for the message.
-    fn value(
-        &self,
-        subject: &Subject,
-        key: &str,
-        value: &[u8],
-        loc: &Loc,
-        what: &str,
-        out: &mut Vec<Finding>,
-    ) {
+    /// Scans one value and reports each secret in it at the field.
+    fn value(&self, subject: &Subject, field: &Field<'_>, value: &[u8], out: &mut Vec<Finding>) {
+        let Field { key, loc, what, .. } = field;
         if value.is_empty() || value.len() > MAX_VALUE_BYTES {
             return;
         }
@@ -82,6 +84,18 @@ impl K8sSecrets {
                 present(secret, self.show_secrets)
             );
             let mut finding = subject.finding(rule.meta, loc.clone(), message);
+            // The finding starts at the secret's line; a `palisade:ignore`
+            // comment above the key (of a block scalar) targets the key's.
+            if finding.suppressed.is_none()
+                && let Some(d) = subject.file.directives.find(
+                    &rule.meta.code,
+                    &rule.meta.name,
+                    field.key_line,
+                    subject.start_line,
+                )
+            {
+                finding.suppress(SuppressionKind::Inline, d.reason.clone());
+            }
             // The same field holding a new secret is a new finding.
             finding.fingerprint = Finding::fingerprint_of(&[&finding.fingerprint, &hash]);
             out.push(finding);
@@ -122,8 +136,13 @@ impl K8sSecrets {
                 pointer: format!("/{field}/{}", escape_pointer_token(&entry.key)),
                 container: None,
             };
-            let what = format!("{field} key `{}`", entry.key);
-            self.value(subject, &entry.key, bytes, &loc, &what, out);
+            let field = Field {
+                key: &entry.key,
+                key_line: entry.key_span.start.line,
+                loc,
+                what: format!("{field} key `{}`", entry.key),
+            };
+            self.value(subject, &field, bytes, out);
         }
     }
 
@@ -149,8 +168,13 @@ impl K8sSecrets {
                 pointer: format!("{base}/annotations/{}", escape_pointer_token(&entry.key)),
                 container: None,
             };
-            let what = format!("annotation `{}`", entry.key);
-            self.value(subject, &entry.key, value.as_bytes(), &loc, &what, out);
+            let field = Field {
+                key: &entry.key,
+                key_line: entry.key_span.start.line,
+                loc,
+                what: format!("annotation `{}`", entry.key),
+            };
+            self.value(subject, &field, value.as_bytes(), out);
         }
     }
 }
@@ -191,12 +215,17 @@ impl ObjectAnalyzer for K8sSecrets {
                     continue;
                 };
                 let loc = container.at_item(&["env"], i, &["value"]);
-                let loc = Loc {
-                    span: item.get("value").map_or(loc.span, |v| v.span),
-                    ..loc
+                let value_entry = item.entry("value");
+                let field = Field {
+                    key: name,
+                    key_line: value_entry.map_or(loc.span.start.line, |e| e.key_span.start.line),
+                    loc: Loc {
+                        span: value_entry.map_or(loc.span, |e| e.value.span),
+                        ..loc
+                    },
+                    what: format!("{} env `{name}`", container.describe()),
                 };
-                let what = format!("{} env `{name}`", container.describe());
-                self.value(subject, name, value.as_bytes(), &loc, &what, out);
+                self.value(subject, &field, value.as_bytes(), out);
             }
         }
     }
