@@ -850,3 +850,35 @@ fn config_and_baseline_errors_say_their_cause_once() {
         "{stderr}"
     );
 }
+
+/// Names from a manifest reach the terminal escaped: an ESC or BEL in a
+/// Pod name cannot set the window title or clear the screen.
+#[test]
+fn table_output_escapes_control_characters_from_inputs() {
+    let dir = tempfile::tempdir().unwrap();
+    let pod = dir.path().join("esc.yaml");
+    fs::write(
+        &pod,
+        "apiVersion: v1\nkind: Pod\nmetadata:\n  name: \"x\\e]0;OWNED\\a\\e[2Jy\"\n  namespace: n\nspec:\n  containers: [{name: c, image: \"nginx:1.25\"}]\n",
+    )
+    .unwrap();
+    let out = palisade()
+        .args(["scan", "--color", "never"])
+        .arg(&pod)
+        .output()
+        .unwrap();
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(!text.contains('\u{1b}') && !text.contains('\u{7}'), "{text:?}");
+    assert!(text.contains(r"x\u{1b}]0;OWNED\u{7}\u{1b}[2Jy"), "{text}");
+    // JSON keeps the name as it is (escaped by JSON itself).
+    let out = palisade()
+        .args(["scan", "--format", "json"])
+        .arg(&pod)
+        .output()
+        .unwrap();
+    let report = json_of(&out.stdout);
+    assert_eq!(
+        report["findings"][0]["resource"]["name"],
+        "x\u{1b}]0;OWNED\u{7}\u{1b}[2Jy"
+    );
+}

@@ -7,6 +7,7 @@ use std::process::ExitCode;
 
 use anyhow::{Context, Result, anyhow};
 use palisade_core::source::{self, WalkOptions};
+use palisade_core::text::{PrintableWriter, printable_lines};
 use palisade_k8s::rbac::audit::AuditLog;
 use palisade_k8s::rbac::minimize::{self, MinimizeOptions};
 use palisade_k8s::rbac::model::PolicyRule;
@@ -52,7 +53,9 @@ pub fn run(cmd: RbacCommand) -> Result<ExitCode> {
                     .with_name(a.name.as_deref().unwrap_or(""))
             };
             let who = policy.who_can(&request);
-            let mut out = io::stdout().lock();
+            // Names from the inputs reach a terminal: no control characters.
+            let table = matches!(a.format, TableOrJson::Table);
+            let mut out = PrintableWriter::new(io::stdout().lock(), table);
             match a.format {
                 TableOrJson::Json => {
                     let rows: Vec<_> = who
@@ -98,7 +101,9 @@ pub fn run(cmd: RbacCommand) -> Result<ExitCode> {
             let mut user = principal.user_info();
             user.groups.extend(a.group.iter().cloned());
             let perms = policy.permissions(&user);
-            let mut out = io::stdout().lock();
+            // Names from the inputs reach a terminal: no control characters.
+            let table = matches!(a.format, TableOrJson::Table);
+            let mut out = PrintableWriter::new(io::stdout().lock(), table);
             match a.format {
                 TableOrJson::Json => {
                     let rows: Vec<_> = perms
@@ -165,7 +170,7 @@ pub fn run(cmd: RbacCommand) -> Result<ExitCode> {
             };
             let found = paths::find(&policy, from.as_ref(), &target, a.include_system);
             let text = match a.format {
-                PathsFormat::Text => paths::to_text(&found),
+                PathsFormat::Text => printable_lines(&paths::to_text(&found)).into_owned(),
                 PathsFormat::Json => format!(
                     "{}\n",
                     serde_json::to_string_pretty(&paths::to_json(&found))?
@@ -210,7 +215,9 @@ pub fn run(cmd: RbacCommand) -> Result<ExitCode> {
                 log.first.as_deref().unwrap_or("?"),
                 log.last.as_deref().unwrap_or("?")
             );
-            let mut out = io::stdout().lock();
+            // Names from the inputs reach a terminal: no control characters.
+            let table = matches!(a.format, TableOrJson::Table);
+            let mut out = PrintableWriter::new(io::stdout().lock(), table);
             match a.format {
                 TableOrJson::Json => {
                     let rows: Vec<_> = unused

@@ -16,6 +16,7 @@ pub mod rule;
 pub mod severity;
 pub mod source;
 pub mod suppress;
+pub mod text;
 
 pub use finding::{Finding, Suppression, SuppressionKind};
 pub use location::{Location, Position, Span};

@@ -6,6 +6,7 @@ use std::io::{self, Write};
 use anstyle::{AnsiColor, Effects, Style};
 
 use super::Options;
+use crate::text::printable;
 use crate::{Finding, Report, Severity};
 
 struct Paint {
@@ -53,7 +54,7 @@ pub(super) fn write(report: &Report, options: Options, out: &mut dyn Write) -> i
             paint.write(
                 out,
                 bold.effects(Effects::BOLD | Effects::UNDERLINE),
-                &f.location.path,
+                &printable(&f.location.path),
             )?;
             writeln!(out)?;
             current = Some(&f.location.path);
@@ -66,17 +67,17 @@ pub(super) fn write(report: &Report, options: Options, out: &mut dyn Write) -> i
         )?;
         write!(out, " ")?;
         paint.write(out, bold, &format!("{:<8}", f.code))?;
-        write!(out, " {}", f.message)?;
+        write!(out, " {}", printable(&f.message))?;
         if let Some(r) = &f.resource {
             write!(out, "  ")?;
-            paint.write(out, dim, &format!("[{r}]"))?;
+            paint.write(out, dim, &format!("[{}]", printable(&r.to_string())))?;
         }
         if let Some(s) = &f.suppressed {
             write!(out, " ")?;
             let reason = s
                 .reason
                 .as_deref()
-                .map(|r| format!(": {r}"))
+                .map(|r| format!(": {}", printable(r)))
                 .unwrap_or_default();
             paint.write(
                 out,

@@ -2,6 +2,8 @@
 
 use std::fmt::Write;
 
+use palisade_core::text::printable;
+
 use crate::bom::Sbom;
 
 /// Renders NAME, VERSION, TYPE and WHERE (first location, `+N` more).
@@ -20,11 +22,12 @@ pub fn render(sbom: &Sbom) -> String {
             } else {
                 loc
             };
+            // Names and paths come from the scanned artifact.
             [
-                c.osv_name(),
-                c.version.clone(),
+                printable(&c.osv_name()).into_owned(),
+                printable(&c.version).into_owned(),
                 c.ecosystem.label().to_owned(),
-                loc,
+                printable(&loc).into_owned(),
             ]
         })
         .collect();
@@ -63,7 +66,8 @@ pub fn render(sbom: &Sbom) -> String {
             .as_ref()
             .map_or(String::new(), |d| format!(
                 " (OS: {} {})",
-                d.id, d.version_id
+                printable(&d.id),
+                printable(&d.version_id)
             )),
     );
     out
