@@ -91,6 +91,28 @@ pub const DEFAULT_INTERPRETERS: &[&str] = &[
     "ruby*", "node", "nodejs", "php*", "lua*", "ld-*.so*", "ld.so*",
 ];
 
+/// The longest summary interval (a year, in seconds).
+const MAX_SUMMARY_INTERVAL: u64 = 365 * 24 * 3600;
+
+/// `path` with the symlinks of its longest existing prefix resolved; the
+/// rest (a mount point not created yet) is kept as written.
+fn resolve_symlinks(path: &Path) -> PathBuf {
+    let mut rest = Vec::new();
+    let mut prefix = path;
+    loop {
+        if let Ok(real) = std::fs::canonicalize(prefix) {
+            return rest.iter().rev().fold(real, |p, c| p.join(c));
+        }
+        match (prefix.parent(), prefix.file_name()) {
+            (Some(parent), Some(name)) => {
+                rest.push(name.to_owned());
+                prefix = parent;
+            }
+            _ => return path.to_path_buf(),
+        }
+    }
+}
+
 /// A configuration that cannot be used.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("{field}: {message}")]
@@ -135,6 +157,7 @@ impl GuardConfig {
             Mode::Enforce => Decision::Deny,
             Mode::Audit => Decision::Allow,
         });
+        let mut mounts = Vec::with_capacity(self.mounts.len());
         for (i, mount) in self.mounts.iter().enumerate() {
             if !mount.is_absolute() {
                 return Err(ConfigError {
@@ -142,6 +165,22 @@ impl GuardConfig {
                     message: format!("`{}` is not an absolute path", mount.display()),
                 });
             }
+            // mountinfo names mount points without symlinks (`/var/run` is
+            // one to `/run` on most hosts): compare like with like. Paths
+            // of another mount namespace are taken as written.
+            mounts.push(match self.mount_namespace_pid {
+                None => resolve_symlinks(mount),
+                Some(_) => mount.clone(),
+            });
+        }
+        if self.summary_interval > MAX_SUMMARY_INTERVAL {
+            return Err(ConfigError {
+                field: "summary-interval".into(),
+                message: format!(
+                    "{} seconds is more than a year ({MAX_SUMMARY_INTERVAL}); 0 reports only at exit",
+                    self.summary_interval
+                ),
+            });
         }
         let include = if self.include.is_empty() {
             None
@@ -188,7 +227,7 @@ impl GuardConfig {
         Ok(Settings {
             mode: self.mode,
             on_error,
-            mounts: self.mounts.clone(),
+            mounts,
             include,
             exclude,
             allow,
@@ -300,6 +339,26 @@ mod tests {
         let s = config(|c| c.mounts = vec!["/m".into()]).validate().unwrap();
         assert!(s.selects(Path::new("/m")));
         assert!(!s.selects(Path::new("/m/sub")));
+    }
+
+    /// mountinfo has no symlinks in mount points: `--mount` through a
+    /// symlinked directory (`/var/run` → `/run`) must still select it.
+    #[test]
+    fn mounts_are_named_without_symlinks() {
+        let dir = tempfile::tempdir().unwrap();
+        let real = dir.path().canonicalize().unwrap().join("real");
+        std::fs::create_dir_all(real.join("rootfs")).unwrap();
+        let link = dir.path().join("link");
+        std::os::unix::fs::symlink(&real, &link).unwrap();
+        let s = config(|c| {
+            c.mounts = vec![link.join("rootfs"), link.join("later/rootfs")];
+        })
+        .validate()
+        .unwrap();
+        assert!(s.selects(&real.join("rootfs")), "{:?}", s.mounts);
+        assert!(s.selects(&real.join("later/rootfs")), "{:?}", s.mounts);
+        let err = config(|c| c.summary_interval = u64::MAX).validate().unwrap_err();
+        assert_eq!(err.field, "summary-interval");
     }
 
     #[test]

@@ -291,7 +291,7 @@ impl Guard {
             if !interval.is_zero() && Instant::now() >= next_summary {
                 next_summary = Instant::now() + interval;
                 self.counters.decision_us = self.times.summary();
-                let counters = self.counters.clone();
+                let counters = self.counters_now();
                 self.emit(&SummaryEvent {
                     time: time::now(),
                     event: "summary",
@@ -795,7 +795,7 @@ impl Guard {
         // Events queued before the flush still need answers.
         let _ = self.drain();
         self.counters.decision_us = self.times.summary();
-        let counters = self.counters.clone();
+        let counters = self.counters_now();
         self.emit(&SummaryEvent {
             time: time::now(),
             event: "summary",
@@ -820,6 +820,13 @@ impl Guard {
                 .filter(|l| l.starts_with("fanotify ") && !l.starts_with("fanotify flags:"))
                 .count(),
         )
+    }
+
+    /// The counters, with the event lines the writer failed to write.
+    fn counters_now(&self) -> Counters {
+        let mut counters = self.counters.clone();
+        counters.output_errors += self.sink.failed_writes();
+        counters
     }
 
     fn emit<T: serde::Serialize>(&mut self, value: &T) {

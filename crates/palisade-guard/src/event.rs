@@ -2,6 +2,10 @@
 //! the fields), and the summary counters.
 
 use std::io::Write;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::mpsc::{Receiver, SyncSender, sync_channel};
+use std::time::Duration;
 
 use serde::Serialize;
 
@@ -118,7 +122,8 @@ pub struct Counters {
     /// Overlays guarded now, and mark failures since start.
     pub mounts_guarded: u64,
     pub mark_failures: u64,
-    /// Event lines that could not be written.
+    /// Event lines that could not be written, or were dropped because
+    /// nothing read them (a full queue).
     pub output_errors: u64,
     /// The guard's own time per permission event, from taking it up to
     /// writing the answer (µs): what it adds to an exec besides the
@@ -213,10 +218,22 @@ pub struct SummaryEvent<'a> {
     pub counters: &'a Counters,
 }
 
-/// Where event lines go.
+/// Where event lines go: a thread of its own writes them, so that a reader
+/// that stops reading (a full pipe) never holds up the answer to an exec.
+/// Lines that do not fit in the queue are dropped and counted.
 pub struct Sink {
-    out: Box<dyn Write + Send>,
+    queue: Option<SyncSender<Vec<u8>>>,
+    /// Signalled by the writer when it has written everything and ended.
+    done: Receiver<()>,
+    /// Lines the writer failed to write.
+    failed: Arc<AtomicU64>,
 }
+
+/// Lines waiting for the writer at most (about 2 MB of events).
+const QUEUE_LINES: usize = 8192;
+
+/// How long shutdown waits for queued lines to be written.
+const DRAIN_TIMEOUT: Duration = Duration::from_secs(2);
 
 impl std::fmt::Debug for Sink {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -225,22 +242,56 @@ impl std::fmt::Debug for Sink {
 }
 
 impl Sink {
-    pub fn new(out: Box<dyn Write + Send>) -> Sink {
-        Sink { out }
+    pub fn new(mut out: Box<dyn Write + Send>) -> Sink {
+        let (queue, lines) = sync_channel::<Vec<u8>>(QUEUE_LINES);
+        let (finished, done) = sync_channel(1);
+        let failed = Arc::new(AtomicU64::new(0));
+        let failures = Arc::clone(&failed);
+        let spawned = std::thread::Builder::new()
+            .name("guard-events".into())
+            .spawn(move || {
+                for line in lines {
+                    // A failed write loses the line; the guard goes on.
+                    if out.write_all(&line).and_then(|()| out.flush()).is_err() {
+                        failures.fetch_add(1, Ordering::Relaxed);
+                    }
+                }
+                let _ = finished.send(());
+            });
+        Sink {
+            queue: spawned.is_ok().then_some(queue),
+            done,
+            failed,
+        }
     }
 
-    /// Writes one line and flushes it; false when it could not be written
-    /// (the guard keeps answering events regardless).
+    /// Lines the writer could not write so far.
+    pub fn failed_writes(&self) -> u64 {
+        self.failed.load(Ordering::Relaxed)
+    }
+
+    /// Queues one line; false when it could not be (the queue is full
+    /// because nothing reads the output, or the writer is gone).
     pub fn emit<T: Serialize>(&mut self, value: &T) -> bool {
+        let Some(queue) = &self.queue else {
+            return false;
+        };
         let mut line = match serde_json::to_vec(value) {
             Ok(line) => line,
             Err(_) => return false,
         };
         line.push(b'\n');
-        self.out
-            .write_all(&line)
-            .and_then(|()| self.out.flush())
-            .is_ok()
+        queue.try_send(line).is_ok()
+    }
+}
+
+impl Drop for Sink {
+    /// Gives the writer a moment to write what is queued (the summary
+    /// last), but never waits on a reader that stopped reading.
+    fn drop(&mut self) {
+        if self.queue.take().is_some() {
+            let _ = self.done.recv_timeout(DRAIN_TIMEOUT);
+        }
     }
 }
 
@@ -261,6 +312,33 @@ mod tests {
         assert_eq!(s.median, 51.5);
         assert_eq!(s.p99, 100.5);
         assert_eq!(s.max, 1_000_000.0);
+    }
+
+    /// A reader that stops reading never holds up `emit`: lines beyond the
+    /// queue are dropped (and counted by the caller), and shutdown does not
+    /// wait for the stalled writer beyond its drain timeout.
+    #[test]
+    fn a_stalled_output_never_blocks_emitting() {
+        struct Stalled(std::sync::mpsc::Receiver<()>);
+        impl Write for Stalled {
+            fn write(&mut self, _: &[u8]) -> std::io::Result<usize> {
+                let _ = self.0.recv(); // blocks until the test ends
+                Ok(0)
+            }
+            fn flush(&mut self) -> std::io::Result<()> {
+                Ok(())
+            }
+        }
+        let (_release, stalled) = std::sync::mpsc::channel();
+        let mut sink = Sink::new(Box::new(Stalled(stalled)));
+        let started = std::time::Instant::now();
+        let queued = (0..QUEUE_LINES + 100)
+            .filter(|i| sink.emit(&serde_json::json!({ "n": i })))
+            .count();
+        // One line is with the writer, the queue holds the others.
+        assert!((QUEUE_LINES..=QUEUE_LINES + 1).contains(&queued), "{queued}");
+        drop(sink);
+        assert!(started.elapsed() < DRAIN_TIMEOUT + Duration::from_secs(2));
     }
 
     #[test]
@@ -295,6 +373,7 @@ mod tests {
         }
         let mut sink = Sink::new(Box::new(Shared(buf.clone())));
         assert!(sink.emit(&event));
+        drop(sink); // written by the sink's thread: wait for it
         let text = String::from_utf8(buf.lock().unwrap().clone()).unwrap();
         assert!(text.ends_with('\n'));
         let v: serde_json::Value = serde_json::from_str(text.trim()).unwrap();
