@@ -457,6 +457,11 @@ pub struct MinimizeArgs {
     /// Name of the generated roles and bindings.
     #[arg(long, default_value = "")]
     pub name: String,
+    /// Also grant requests the API server denied (401/403): the audit2rbac
+    /// workflow, where the subject first runs without permissions. Off by
+    /// default, as a denied request may be a probe rather than a need.
+    #[arg(long)]
+    pub include_denied: bool,
 }
 
 #[derive(Debug, Args)]

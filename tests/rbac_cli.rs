@@ -145,11 +145,33 @@ fn minimize_writes_roles_that_palisade_reads_back() {
     std::fs::write(&file, &yaml).unwrap();
     let who = stdout(
         palisade()
-            .args(["rbac", "who-can", "list", "pods", "-n", "ns1"])
+            .args(["rbac", "who-can", "list", "pods", "-n", "default"])
             .arg(&file),
         0,
     );
     assert!(who.contains("User bob"), "{who}");
+    // bob's list of pods in ns1 was refused (403): not granted, unless
+    // --include-denied.
+    let who = stdout(
+        palisade()
+            .args(["rbac", "who-can", "list", "pods", "-n", "ns1"])
+            .arg(&file),
+        0,
+    );
+    assert!(!who.contains("User bob"), "{who}");
+    let with_denied = stdout(
+        palisade().args([
+            "rbac",
+            "minimize",
+            "--audit-log",
+            DEMO_LOG,
+            "--subject",
+            "user:bob",
+            "--include-denied",
+        ]),
+        0,
+    );
+    assert!(with_denied.contains("namespace: \"ns1\""), "{with_denied}");
 }
 
 #[test]

@@ -5,7 +5,7 @@ use std::fs;
 use std::io::{self, BufReader, Write};
 use std::process::ExitCode;
 
-use anyhow::{Context, Result, anyhow};
+use anyhow::{Context, Result, anyhow, bail};
 use palisade_core::source::{self, WalkOptions};
 use palisade_core::text::{PrintableWriter, printable_lines};
 use palisade_k8s::rbac::audit::AuditLog;
@@ -183,15 +183,34 @@ pub fn run(cmd: RbacCommand) -> Result<ExitCode> {
         }
         RbacCommand::Minimize(a) => {
             let principal = Principal::parse(&a.subject).map_err(|e| anyhow!(e))?;
+            if !a.name.is_empty() {
+                check_role_name(&a.name)?;
+            }
             let log = read_audit(&a.audit_logs)?;
             let options = MinimizeOptions {
                 with_names: a.with_names,
                 name: a.name.clone(),
+                include_denied: a.include_denied,
             };
+            let denied = log
+                .requests
+                .iter()
+                .filter(|r| r.denied && r.made_by(&principal))
+                .count();
+            if denied > 0 && !a.include_denied {
+                diagnostics::warn(&format!(
+                    "{denied} request(s) of {principal} were denied by the API server and are not granted (--include-denied grants them)"
+                ));
+            }
             match minimize::minimal_roles(&log.requests, &principal, &options) {
                 Some(yaml) => io::stdout().lock().write_all(yaml.as_bytes())?,
                 None => diagnostics::warn(&format!(
-                    "{principal} made no request in the audit logs ({} events read)",
+                    "{principal} made no {}request in the audit logs ({} events read)",
+                    if denied > 0 && !a.include_denied {
+                        "allowed "
+                    } else {
+                        ""
+                    },
                     log.events
                 )),
             }
@@ -322,9 +341,36 @@ fn finish(errors: &[String], skip_invalid: bool) -> Result<ExitCode> {
     })
 }
 
+/// A name the API server accepts for a Role and its binding (a path
+/// segment; a DNS subdomain is what `kubectl` users expect).
+fn check_role_name(name: &str) -> Result<()> {
+    let dns_subdomain = name.len() <= 253
+        && name.split('.').all(|label| {
+            !label.is_empty()
+                && label
+                    .bytes()
+                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+                && !label.starts_with('-')
+                && !label.ends_with('-')
+        });
+    if !dns_subdomain {
+        bail!(
+            "--name `{}`: not a valid Role name (lowercase letters, digits, `-` and `.`, starting and ending with a letter or digit)",
+            palisade_core::text::printable(name)
+        );
+    }
+    Ok(())
+}
+
 fn read_audit(paths: &[std::path::PathBuf]) -> Result<AuditLog> {
     let mut log = AuditLog::default();
     for path in paths {
+        if path.is_dir() {
+            bail!(
+                "audit log {} is a directory: name the log files",
+                path.display()
+            );
+        }
         let file = fs::File::open(path)
             .with_context(|| format!("cannot open audit log {}", path.display()))?;
         log.read(&path.display().to_string(), BufReader::new(file));

@@ -192,21 +192,29 @@ fn minimized_roles_allow_exactly_what_the_subject_did() {
     use palisade_k8s::rbac::minimize::{MinimizeOptions, minimal_roles};
     let log = audit_log("audit2rbac-demo.log");
     assert_eq!(log.malformed_count, 0);
+    // alice's requests were all denied (403), and one of bob's.
+    assert!(log.requests.iter().any(|r| r.user == "alice" && r.denied));
+    let mut denied_checked = 0;
     for subject in ["user:bob", "user:alice", "sa:ns1/sa1"] {
         let principal = Principal::parse(subject).unwrap();
-        for with_names in [false, true] {
-            let yaml = minimal_roles(
-                &log.requests,
-                &principal,
-                &MinimizeOptions {
-                    with_names,
-                    name: String::new(),
-                },
-            )
-            .unwrap_or_else(|| panic!("{subject} made requests"));
+        for (with_names, include_denied) in [(false, false), (true, false), (false, true)] {
+            let options = MinimizeOptions {
+                with_names,
+                name: String::new(),
+                include_denied,
+            };
+            let mine: Vec<_> = log
+                .requests
+                .iter()
+                .filter(|r| r.made_by(&principal) && (include_denied || !r.denied))
+                .collect();
+            let Some(yaml) = minimal_roles(&log.requests, &principal, &options) else {
+                assert!(mine.is_empty(), "{subject}: no roles for {mine:?}");
+                continue;
+            };
             let dir = tempdir();
             let file = dir.join(format!(
-                "{}-{with_names}.yaml",
+                "{}-{with_names}-{include_denied}.yaml",
                 subject.replace([':', '/'], "-")
             ));
             std::fs::write(&file, &yaml).unwrap();
@@ -217,11 +225,6 @@ fn minimized_roles_allow_exactly_what_the_subject_did() {
                 policy.problems
             );
             let user = principal.user_info();
-            let mine: Vec<_> = log
-                .requests
-                .iter()
-                .filter(|r| r.made_by(&principal))
-                .collect();
             assert!(!mine.is_empty());
             for r in mine {
                 assert!(
@@ -230,14 +233,22 @@ fn minimized_roles_allow_exactly_what_the_subject_did() {
                     r.request
                 );
             }
-            // Least privilege: nothing beyond the verbs seen.
+            // Least privilege: nothing beyond the verbs seen, and nothing
+            // the API server refused unless asked to.
             assert!(
                 !policy
                     .can(&user, &Request::resource("delete", "", "secrets", "ns1"))
                     .allowed
             );
+            // bob's one request for nodes was refused.
+            if subject == "user:bob" {
+                let nodes = Request::resource("list", "", "nodes", "");
+                assert_eq!(policy.can(&user, &nodes).allowed, include_denied, "{yaml}");
+                denied_checked += 1;
+            }
         }
     }
+    assert_eq!(denied_checked, 3);
 }
 
 #[test]

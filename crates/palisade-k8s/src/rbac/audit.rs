@@ -3,7 +3,7 @@
 //! Malformed lines are counted and reported, never fatal.
 
 use std::collections::HashSet;
-use std::io::BufRead;
+use std::io::{BufRead, Read};
 
 use serde::Deserialize;
 
@@ -19,6 +19,9 @@ pub struct AuditRequest {
     pub groups: Vec<String>,
     pub request: Request,
     pub timestamp: String,
+    /// The API server refused it (401/403, or an authorization decision
+    /// `forbid`): the subject tried it, it was never granted.
+    pub denied: bool,
 }
 
 impl AuditRequest {
@@ -44,6 +47,8 @@ pub struct AuditLog {
     pub events: usize,
     pub first: Option<String>,
     pub last: Option<String>,
+    /// The last file an event was read from.
+    read_from: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -94,7 +99,22 @@ struct RawEvent {
     #[serde(default)]
     stage_timestamp: String,
     items: Option<Vec<serde_json::Value>>,
+    response_status: Option<RawStatus>,
+    #[serde(default)]
+    annotations: std::collections::BTreeMap<String, String>,
 }
+
+#[derive(Deserialize)]
+struct RawStatus {
+    code: Option<u16>,
+}
+
+/// Whole-document logs (a pretty-printed EventList) are read up to this.
+pub const MAX_DOCUMENT_BYTES: u64 = 256 * 1024 * 1024;
+
+/// The audit API versions whose events this reader understands (v1alpha1
+/// names the group differently in `objectRef`).
+const API_VERSIONS: [&str; 2] = ["audit.k8s.io/v1", "audit.k8s.io/v1beta1"];
 
 const MALFORMED_KEPT: usize = 50;
 
@@ -130,16 +150,58 @@ impl AuditLog {
                 continue;
             }
             match serde_json::from_str::<RawEvent>(trimmed) {
-                Ok(ev) if ev.kind == "EventList" => {
-                    for item in ev.items.unwrap_or_default() {
-                        match serde_json::from_value::<RawEvent>(item) {
-                            Ok(e) => self.add(e, &mut seen, name, line_no),
-                            Err(err) => self.bad(name, line_no, format!("EventList item: {err}")),
-                        }
+                Ok(ev) => self.add_document(ev, &mut seen, name, line_no),
+                // A first line that opens a JSON document without closing
+                // it: a pretty-printed EventList (`jq .`), read whole.
+                Err(e) if e.is_eof() && self.nothing_from(name) => {
+                    let mut doc = buf.clone();
+                    let read = (&mut reader).take(MAX_DOCUMENT_BYTES).read_to_end(&mut doc);
+                    match read {
+                        Err(e) => self.bad(name, line_no, format!("read error: {e}")),
+                        Ok(_) => match serde_json::from_slice::<RawEvent>(&doc) {
+                            Ok(ev) => self.add_document(ev, &mut seen, name, line_no),
+                            Err(e) => self.bad(
+                                name,
+                                line_no + e.line().saturating_sub(1),
+                                format!("not an audit event or EventList: {}", json_error(&e)),
+                            ),
+                        },
                     }
+                    break;
                 }
-                Ok(ev) => self.add(ev, &mut seen, name, line_no),
-                Err(e) => self.bad(name, line_no, format!("not an audit event: {e}")),
+                Err(e) => self.bad(
+                    name,
+                    line_no,
+                    format!("not an audit event: {}", json_error(&e)),
+                ),
+            }
+        }
+    }
+
+    /// Whether nothing was read from `name` yet (the start of a file).
+    fn nothing_from(&self, name: &str) -> bool {
+        !self.malformed.iter().any(|(f, _, _)| f == name) && self.read_from.as_deref() != Some(name)
+    }
+
+    fn add_document(&mut self, ev: RawEvent, seen: &mut HashSet<String>, name: &str, line: usize) {
+        self.read_from = Some(name.to_string());
+        if ev.kind != "EventList" {
+            return self.add(ev, seen, name, line);
+        }
+        if !API_VERSIONS.contains(&ev.api_version.as_str()) && !ev.api_version.is_empty() {
+            return self.bad(
+                name,
+                line,
+                format!(
+                    "unsupported apiVersion `{}` (audit.k8s.io/v1 or v1beta1)",
+                    ev.api_version
+                ),
+            );
+        }
+        for item in ev.items.unwrap_or_default() {
+            match serde_json::from_value::<RawEvent>(item) {
+                Ok(e) => self.add(e, seen, name, line),
+                Err(err) => self.bad(name, line, format!("EventList item: {}", json_error(&err))),
             }
         }
     }
@@ -153,13 +215,13 @@ impl AuditLog {
 
     fn add(&mut self, ev: RawEvent, seen: &mut HashSet<String>, name: &str, line: usize) {
         if !(ev.kind.is_empty() || ev.kind == "Event")
-            || !(ev.api_version.is_empty() || ev.api_version.starts_with("audit.k8s.io/"))
+            || !(ev.api_version.is_empty() || API_VERSIONS.contains(&ev.api_version.as_str()))
         {
             self.bad(
                 name,
                 line,
                 format!(
-                    "unexpected kind `{}` / apiVersion `{}`",
+                    "unexpected kind `{}` / apiVersion `{}` (audit.k8s.io/v1 or v1beta1 Events)",
                     ev.kind, ev.api_version
                 ),
             );
@@ -175,6 +237,15 @@ impl AuditLog {
             return;
         }
         let _ = &ev.stage;
+        let denied = ev
+            .response_status
+            .as_ref()
+            .and_then(|s| s.code)
+            .is_some_and(|c| c == 401 || c == 403)
+            || ev
+                .annotations
+                .get("authorization.k8s.io/decision")
+                .is_some_and(|d| d == "forbid");
         let Some(user) = ev.impersonated_user.or(ev.user) else {
             self.bad(name, line, "event without a user".into());
             return;
@@ -219,8 +290,18 @@ impl AuditLog {
             groups: user.groups,
             request,
             timestamp,
+            denied,
         });
     }
+}
+
+/// A JSON error in the log's terms, not serde's ("expected struct RawEvent").
+fn json_error(e: &serde_json::Error) -> String {
+    e.to_string()
+        .replace("struct RawEvent", "an audit Event object")
+        .replace("struct RawUser", "a user object")
+        .replace("struct RawObjectRef", "an objectRef object")
+        .replace("struct RawStatus", "a responseStatus object")
 }
 
 /// Reads one line into `buf` (without the newline). `Ok(None)` at end of
@@ -298,5 +379,46 @@ not json
         );
         assert_eq!(a.malformed_count, 1);
         assert_eq!(a.requests.len(), 1);
+    }
+
+    /// Denied requests are marked; a pretty-printed EventList is read
+    /// whole; audit API versions other than v1 and v1beta1 are refused.
+    #[test]
+    fn denied_requests_eventlists_and_versions() {
+        let event = |code: u16| {
+            format!(
+                r#"{{"kind":"Event","apiVersion":"audit.k8s.io/v1","auditID":"a{code}","verb":"list","user":{{"username":"m"}},"objectRef":{{"resource":"secrets","namespace":"p"}},"responseStatus":{{"code":{code}}}}}"#
+            )
+        };
+        let mut a = AuditLog::default();
+        a.read(
+            "a.log",
+            format!("{}\n{}\n", event(200), event(403)).as_bytes(),
+        );
+        let denied: Vec<bool> = a.requests.iter().map(|r| r.denied).collect();
+        assert_eq!(denied, [false, true]);
+
+        let list = serde_json::json!({
+            "kind": "EventList",
+            "apiVersion": "audit.k8s.io/v1",
+            "items": [serde_json::from_str::<serde_json::Value>(&event(200)).unwrap()],
+        });
+        let pretty = serde_json::to_string_pretty(&list).unwrap();
+        let mut a = AuditLog::default();
+        a.read("list.json", pretty.as_bytes());
+        assert_eq!(
+            (a.requests.len(), a.malformed_count),
+            (1, 0),
+            "{:?}",
+            a.malformed
+        );
+
+        let mut a = AuditLog::default();
+        a.read(
+            "old.log",
+            event(200).replace("/v1\"", "/v1alpha1\"").as_bytes(),
+        );
+        assert_eq!((a.requests.len(), a.malformed_count), (0, 1));
+        assert!(a.malformed[0].2.contains("v1alpha1"), "{:?}", a.malformed);
     }
 }

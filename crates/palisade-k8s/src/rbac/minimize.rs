@@ -16,6 +16,10 @@ pub struct MinimizeOptions {
     pub with_names: bool,
     /// Name of the generated roles and bindings.
     pub name: String,
+    /// Grant requests the API server denied too (audit2rbac's workflow:
+    /// run with no permissions, grant what failed). Off by default: a
+    /// denied request may be a probe, not a need.
+    pub include_denied: bool,
 }
 
 /// Where a generated rule goes: a namespace's Role, or the ClusterRole.
@@ -37,7 +41,8 @@ pub fn minimal_roles(
     options: &MinimizeOptions,
 ) -> Option<String> {
     let mut scopes: BTreeMap<Scope, RuleSet> = BTreeMap::new();
-    for r in requests.iter().filter(|r| r.made_by(subject)) {
+    let wanted = |r: &&AuditRequest| r.made_by(subject) && (options.include_denied || !r.denied);
+    for r in requests.iter().filter(wanted) {
         match &r.request {
             Request::Resource {
                 verb,
@@ -120,11 +125,15 @@ fn sanitize(s: &str) -> String {
     out.trim_matches('-').to_string()
 }
 
+/// `s` as a double-quoted scalar: names such as `12345`, `null` or `on`
+/// stay strings, control characters are escaped (a JSON string is a valid
+/// YAML double-quoted scalar).
+fn quoted(s: &str) -> String {
+    serde_json::Value::from(s).to_string()
+}
+
 fn yaml_list(items: &[String]) -> String {
-    let quoted: Vec<String> = items
-        .iter()
-        .map(|i| format!("\"{}\"", i.replace('\\', "\\\\").replace('"', "\\\"")))
-        .collect();
+    let quoted: Vec<String> = items.iter().map(|i| quoted(i)).collect();
     format!("[{}]", quoted.join(", "))
 }
 
@@ -153,10 +162,11 @@ fn write_role(
     };
     let _ = writeln!(
         out,
-        "apiVersion: rbac.authorization.k8s.io/v1\nkind: {kind}\nmetadata:\n  name: {base}"
+        "apiVersion: rbac.authorization.k8s.io/v1\nkind: {kind}\nmetadata:\n  name: {}",
+        quoted(&base)
     );
     if !scope.is_empty() {
-        let _ = writeln!(out, "  namespace: {scope}");
+        let _ = writeln!(out, "  namespace: {}", quoted(scope));
     }
     let _ = writeln!(
         out,
@@ -202,10 +212,11 @@ fn write_role(
     }
     let _ = writeln!(
         out,
-        "---\napiVersion: rbac.authorization.k8s.io/v1\nkind: {binding_kind}\nmetadata:\n  name: {base}"
+        "---\napiVersion: rbac.authorization.k8s.io/v1\nkind: {binding_kind}\nmetadata:\n  name: {}",
+        quoted(&base)
     );
     if !scope.is_empty() {
-        let _ = writeln!(out, "  namespace: {scope}");
+        let _ = writeln!(out, "  namespace: {}", quoted(scope));
     }
     let _ = writeln!(
         out,
@@ -213,27 +224,30 @@ fn write_role(
     );
     let _ = writeln!(
         out,
-        "roleRef:\n  apiGroup: rbac.authorization.k8s.io\n  kind: {kind}\n  name: {base}\nsubjects:"
+        "roleRef:\n  apiGroup: rbac.authorization.k8s.io\n  kind: {kind}\n  name: {}\nsubjects:",
+        quoted(&base)
     );
     match subject {
         Principal::User(n) => {
             let _ = writeln!(
                 out,
                 "  - apiGroup: rbac.authorization.k8s.io\n    kind: User\n    name: {}",
-                yaml_list(std::slice::from_ref(n)).trim_matches(['[', ']'])
+                quoted(n)
             );
         }
         Principal::Group(n) => {
             let _ = writeln!(
                 out,
                 "  - apiGroup: rbac.authorization.k8s.io\n    kind: Group\n    name: {}",
-                yaml_list(std::slice::from_ref(n)).trim_matches(['[', ']'])
+                quoted(n)
             );
         }
         Principal::ServiceAccount { namespace, name } => {
             let _ = writeln!(
                 out,
-                "  - kind: ServiceAccount\n    name: {name}\n    namespace: {namespace}"
+                "  - kind: ServiceAccount\n    name: {}\n    namespace: {}",
+                quoted(name),
+                quoted(namespace)
             );
         }
     }
@@ -295,7 +309,21 @@ mod tests {
             groups: vec![],
             request: Request::resource(verb, group, resource, ns).with_name(name),
             timestamp: String::new(),
+            denied: false,
         }
+    }
+
+    /// Names that YAML would read as numbers, null or booleans stay strings.
+    #[test]
+    fn names_are_quoted() {
+        let yaml = minimal_roles(
+            &[req("null", "get", "", "pods", "12345", "")],
+            &Principal::User("null".into()),
+            &MinimizeOptions::default(),
+        )
+        .unwrap();
+        assert!(yaml.contains("  namespace: \"12345\"\n"), "{yaml}");
+        assert!(yaml.contains("    name: \"null\"\n"), "{yaml}");
     }
 
     #[test]
@@ -330,7 +358,7 @@ mod tests {
             &Principal::User("bob".into()),
             &MinimizeOptions {
                 with_names: true,
-                name: String::new(),
+                ..MinimizeOptions::default()
             },
         )
         .unwrap();
