@@ -550,3 +550,34 @@ fn namespace_objects_and_role_binding_rights() {
     );
     assert!(!paths.contains("can bind any ClusterRole"), "{paths}");
 }
+
+/// A ClusterRole mixing a namespace-scoped resource and cluster-scoped
+/// ones, bound by a RoleBinding: only what a namespace holds is granted
+/// there, as the API server's requests carry no namespace for `nodes`,
+/// nor for a list of namespaces; a request for the namespace object
+/// carries its own name. `/logs**` covers `/logs/x` (the authorizer trims
+/// every trailing star).
+#[test]
+fn rolebindings_grant_nothing_cluster_scoped_in_mixed_rules() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("rb.yaml");
+    std::fs::write(
+        &file,
+        "apiVersion: rbac.authorization.k8s.io/v1\nkind: ClusterRole\nmetadata: {name: reader}\nrules:\n- {apiGroups: [\"\"], resources: [\"namespaces\", \"nodes\", \"pods\"], verbs: [\"get\", \"list\"]}\n- {nonResourceURLs: [\"/logs**\"], verbs: [\"get\"]}\n---\napiVersion: rbac.authorization.k8s.io/v1\nkind: RoleBinding\nmetadata: {name: reader, namespace: foo}\nroleRef: {apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: reader}\nsubjects:\n- {kind: User, name: alice, apiGroup: rbac.authorization.k8s.io}\n---\napiVersion: rbac.authorization.k8s.io/v1\nkind: ClusterRoleBinding\nmetadata: {name: logs}\nroleRef: {apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: reader}\nsubjects:\n- {kind: User, name: bob, apiGroup: rbac.authorization.k8s.io}\n",
+    )
+    .unwrap();
+    let who = |args: &[&str]| {
+        let mut cmd = palisade();
+        cmd.args(["rbac", "who-can"]).args(args).arg(&file);
+        stdout(&mut cmd, 0)
+    };
+    assert!(!who(&["list", "nodes", "-n", "foo"]).contains("alice"));
+    assert!(!who(&["list", "namespaces", "-n", "foo"]).contains("alice"));
+    assert!(who(&["get", "namespaces", "--name", "foo"]).contains("User alice"));
+    assert!(!who(&["get", "namespaces", "--name", "bar"]).contains("alice"));
+    assert!(who(&["list", "pods", "-n", "foo"]).contains("User alice"));
+    assert!(who(&["get", "/logs/kube-apiserver.log"]).contains("User bob"));
+    let can = stdout(palisade().args(["rbac", "can", "user:alice"]).arg(&file), 0);
+    assert!(can.contains("get,list namespaces,pods (core)"), "{can}");
+    assert!(!can.contains("nodes") && !can.contains("/logs"), "{can}");
+}

@@ -13,7 +13,8 @@ use palisade_k8s::rbac::minimize::{self, MinimizeOptions};
 use palisade_k8s::rbac::model::PolicyRule;
 use palisade_k8s::rbac::paths::{self, Node};
 use palisade_k8s::rbac::policy::Grant;
-use palisade_k8s::rbac::resources::resolve;
+use palisade_k8s::rbac::policy::in_namespace;
+use palisade_k8s::rbac::resources::{grantable_in_namespace, resolve};
 use palisade_k8s::rbac::risks::describe_grant;
 use palisade_k8s::rbac::{Policy, Principal, RbacData, Request};
 use palisade_k8s::yaml::Limits;
@@ -41,8 +42,25 @@ pub fn run(cmd: RbacCommand) -> Result<ExitCode> {
                 } else {
                     format!("{}/{}", r.resource, r.subresource)
                 };
-                let ns = a.namespace.clone().unwrap_or_default();
                 let group = r.group.clone().unwrap_or_else(|| "*".into());
+                // The namespace the API server sees: a request for the
+                // namespace object carries its name; other cluster-scoped
+                // resources (nodes, clusterroles) carry none.
+                let ns = match &r.group {
+                    Some(g) if g.is_empty() && r.resource == "namespaces" => {
+                        a.name.clone().unwrap_or_default()
+                    }
+                    Some(g) if !grantable_in_namespace(&a.verb, g, &r.resource) => {
+                        if a.namespace.is_some() {
+                            diagnostics::warn(&format!(
+                                "`{}` is cluster-scoped: its requests carry no namespace, -n is ignored",
+                                a.resource
+                            ));
+                        }
+                        String::new()
+                    }
+                    _ => a.namespace.clone().unwrap_or_default(),
+                };
                 if r.group.is_none() {
                     diagnostics::warn(&format!(
                         "`{}` is not a built-in resource and has no group: matching rules of any API group (write it as RESOURCE.GROUP to be exact)",
@@ -144,12 +162,12 @@ pub fn run(cmd: RbacCommand) -> Result<ExitCode> {
                         let Some(rule) = policy.rule(g.rule) else {
                             continue;
                         };
-                        writeln!(
-                            out,
-                            "  {:<40}  via {}",
-                            rule_text(rule),
-                            describe_grant(&policy, g)
-                        )?;
+                        let text = if ns.is_empty() {
+                            rule_text(rule)
+                        } else {
+                            rule_text(&in_namespace(rule))
+                        };
+                        writeln!(out, "  {text:<40}  via {}", describe_grant(&policy, g))?;
                     }
                 }
             }

@@ -246,13 +246,11 @@ pub fn resource_matches(rule: &PolicyRule, resource: &str, subresource: &str) ->
     })
 }
 
-/// `*`, the exact path, or a prefix ending in `*`.
+/// `*`, the exact path, or a prefix ending in `*` (all trailing stars go,
+/// as the authorizer's `TrimRight(rule, "*")`: `/logs**` covers `/logs/x`).
 pub fn non_resource_url_matches(rule: &PolicyRule, path: &str) -> bool {
     rule.non_resource_urls.iter().any(|u| {
-        u == "*"
-            || u == path
-            || u.strip_suffix('*')
-                .is_some_and(|prefix| path.starts_with(prefix))
+        u == "*" || u == path || (u.ends_with('*') && path.starts_with(u.trim_end_matches('*')))
     })
 }
 
@@ -306,16 +304,28 @@ pub enum Problem {
 /// resource of it is namespaced (or `bind` on ClusterRoles, checked in the
 /// RoleBinding's namespace). Non-resource URLs never can.
 fn can_apply_in_namespace(rule: &PolicyRule) -> bool {
-    rule.resources.iter().any(|resource| {
-        let base = resource
-            .split_once('/')
-            .map_or(resource.as_str(), |(b, _)| b);
-        rule.api_groups.iter().any(|group| {
-            rule.verbs
-                .iter()
-                .any(|verb| super::resources::grantable_in_namespace(verb, group, base))
-        })
+    rule.resources
+        .iter()
+        .any(|resource| grantable_resource(rule, resource))
+}
+
+fn grantable_resource(rule: &PolicyRule, resource: &str) -> bool {
+    let base = resource.split_once('/').map_or(resource, |(b, _)| b);
+    rule.api_groups.iter().any(|group| {
+        rule.verbs
+            .iter()
+            .any(|verb| super::resources::grantable_in_namespace(verb, group, base))
     })
+}
+
+/// What a rule grants when a RoleBinding binds it: its resources that a
+/// namespace can hold (a ClusterRole's `nodes` or `/metrics` beside
+/// `pods` grant nothing there).
+pub fn in_namespace(rule: &PolicyRule) -> PolicyRule {
+    let mut part = rule.clone();
+    part.resources.retain(|r| grantable_resource(rule, r));
+    part.non_resource_urls.clear();
+    part
 }
 
 /// Roles and bindings, resolved: roles by name, aggregated rules, and
@@ -795,6 +805,9 @@ mod tests {
         assert!(!non_resource_url_matches(&r, "/healthz/ready"));
         assert!(non_resource_url_matches(&r, "/api/v1"));
         assert!(!non_resource_url_matches(&r, "/apis"));
+        r.non_resource_urls = vec!["/logs**".into()];
+        assert!(non_resource_url_matches(&r, "/logs/kube-apiserver.log"));
+        assert!(!non_resource_url_matches(&r, "/metrics"));
     }
 
     #[test]
