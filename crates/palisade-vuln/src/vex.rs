@@ -32,6 +32,12 @@ pub struct Statement {
     pub justification: String,
     /// The document it came from.
     pub origin: String,
+    /// When it was made (the statement's `timestamp`, else its
+    /// document's), as seconds and nanoseconds since the epoch.
+    pub time: Option<(i64, u32)>,
+    /// Its place among every statement read (documents in the order
+    /// given): among statements made at the same time, the later wins.
+    pub order: usize,
 }
 
 /// Statements from one or more documents.
@@ -105,7 +111,12 @@ impl Vex {
             .get("statements")
             .and_then(Value::as_array)
             .ok_or_else(|| Error::input(display, "`statements` is not an array"))?;
+        let doc_time = timestamp(doc.get("timestamp"))
+            .map_err(|e| Error::input(display, format!("document timestamp: {e}")))?;
         for (i, s) in statements.iter().enumerate() {
+            let time = timestamp(s.get("timestamp"))
+                .map_err(|e| Error::input(display, format!("statement {i}: timestamp: {e}")))?
+                .or(doc_time);
             let vuln = match s.get("vulnerability") {
                 Some(Value::String(v)) => v.clone(),
                 Some(v @ Value::Object(_)) => v
@@ -145,12 +156,16 @@ impl Vex {
                 status,
                 justification: why.join(": "),
                 origin: display.to_owned(),
+                time,
+                order: self.statements.len(),
             });
         }
         Ok(())
     }
 
     fn cyclonedx(&mut self, doc: &Value, display: &str) -> Result<()> {
+        let doc_time = timestamp(doc.pointer("/metadata/timestamp"))
+            .map_err(|e| Error::input(display, format!("metadata.timestamp: {e}")))?;
         for (i, v) in doc
             .get("vulnerabilities")
             .and_then(Value::as_array)
@@ -163,6 +178,9 @@ impl Vex {
                 return Err(Error::input(display, format!("vulnerability {i}: no id")));
             }
             let analysis = v.get("analysis");
+            let time = timestamp(analysis.and_then(|a| a.get("lastUpdated")))
+                .map_err(|e| Error::input(display, format!("vulnerability {i}: lastUpdated: {e}")))?
+                .or(doc_time);
             let state = analysis
                 .and_then(|a| a.get("state"))
                 .and_then(Value::as_str);
@@ -206,6 +224,8 @@ impl Vex {
                     status,
                     justification: why.join(": "),
                     origin: display.to_owned(),
+                    time,
+                    order: self.statements.len(),
                 });
             }
         }
@@ -213,22 +233,98 @@ impl Vex {
     }
 
     /// The statement that suppresses a vulnerability (any of `ids`) in the
-    /// component with `purl` / `bom_ref`, if any. Products match by purl
-    /// (package and, when the statement gives one, version; qualifiers
-    /// ignored) or by bom-ref.
+    /// component with `purl` / `bom_ref`, if any: the latest statement
+    /// about them decides (OpenVEX: each statement overrides the earlier
+    /// ones), so `affected` after `not_affected` suppresses nothing.
+    /// Products match by purl (package and, when the statement gives one,
+    /// version; qualifiers ignored) or by bom-ref.
     pub fn suppression(
         &self,
         ids: &[&str],
         purl: Option<&Purl>,
         bom_ref: &str,
     ) -> Option<&Statement> {
-        self.statements.iter().find(|s| {
-            s.status != Status::Other
-                && ids.iter().any(|i| i.eq_ignore_ascii_case(&s.vulnerability))
-                && (s.products.is_empty()
-                    || s.products.iter().any(|p| product_matches(p, purl, bom_ref)))
-        })
+        self.statements
+            .iter()
+            .filter(|s| {
+                ids.iter().any(|i| i.eq_ignore_ascii_case(&s.vulnerability))
+                    && (s.products.is_empty()
+                        || s.products.iter().any(|p| product_matches(p, purl, bom_ref)))
+            })
+            .max_by_key(|s| (s.time, s.order))
+            .filter(|s| s.status != Status::Other)
     }
+}
+
+/// An RFC 3339 timestamp (`2024-06-01T10:00:00Z`, `…+02:00`, fractions)
+/// as seconds and nanoseconds since the epoch; absent is `None`.
+fn timestamp(value: Option<&Value>) -> std::result::Result<Option<(i64, u32)>, String> {
+    let Some(value) = value else {
+        return Ok(None);
+    };
+    let text = value.as_str().ok_or("not a string")?;
+    parse_rfc3339(text)
+        .map(Some)
+        .ok_or_else(|| format!("`{text}` is not an RFC 3339 date-time"))
+}
+
+fn parse_rfc3339(t: &str) -> Option<(i64, u32)> {
+    let num = |s: &str| -> Option<i64> {
+        s.bytes().all(|b| b.is_ascii_digit()).then_some(())?;
+        s.parse().ok()
+    };
+    let (date, rest) = t.split_at_checked(10)?;
+    let mut d = date.split('-');
+    let (y, m, day) = (num(d.next()?)?, num(d.next()?)?, num(d.next()?)?);
+    let rest = rest.strip_prefix(['T', 't', ' '])?;
+    let (clock, zone) = rest.split_at_checked(8)?;
+    let mut c = clock.split(':');
+    let (h, min, sec) = (num(c.next()?)?, num(c.next()?)?, num(c.next()?)?);
+    let (nanos, zone) = match zone.strip_prefix('.') {
+        Some(frac) => {
+            let digits = frac.bytes().take_while(u8::is_ascii_digit).count();
+            let (f, z) = frac.split_at(digits);
+            let padded = format!("{:0<9}", f.get(..f.len().min(9))?);
+            (u32::try_from(num(&padded)?).ok()?, z)
+        }
+        None => (0, zone),
+    };
+    let offset = match zone {
+        "Z" | "z" => 0,
+        _ => {
+            let sign = match zone.get(..1)? {
+                "+" => 1,
+                "-" => -1,
+                _ => return None,
+            };
+            let (oh, om) = zone.get(1..)?.split_once(':')?;
+            sign * (num(oh)? * 3600 + num(om)? * 60)
+        }
+    };
+    let valid = (1..=12).contains(&m) && (1..=31).contains(&day) && h < 24 && min < 60 && sec <= 60;
+    if !valid || digits_ok(date, clock).is_none() {
+        return None;
+    }
+    // Days from the civil date (proleptic Gregorian), Howard Hinnant's way.
+    let y = if m <= 2 { y - 1 } else { y };
+    let era = y.div_euclid(400);
+    let yoe = y - era * 400;
+    let mp = (m + 9) % 12;
+    let doy = (153 * mp + 2) / 5 + day - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    let days = era * 146_097 + doe - 719_468;
+    Some((days * 86_400 + h * 3600 + min * 60 + sec - offset, nanos))
+}
+
+/// `YYYY-MM-DD` and `HH:MM:SS` have their separators where they belong.
+fn digits_ok(date: &str, clock: &str) -> Option<()> {
+    let d = date.as_bytes();
+    let c = clock.as_bytes();
+    (d.get(4) == Some(&b'-')
+        && d.get(7) == Some(&b'-')
+        && c.get(2) == Some(&b':')
+        && c.get(5) == Some(&b':'))
+    .then_some(())
 }
 
 fn product_matches(product: &str, purl: Option<&Purl>, bom_ref: &str) -> bool {
@@ -275,6 +371,54 @@ mod tests {
             v.suppression(&["CVE-1"], Some(&x), "r").is_none(),
             "affected does not suppress"
         );
+    }
+
+    /// OpenVEX: statements form a sequence, each overriding the earlier
+    /// ones; the latest by timestamp decides, whatever the file order.
+    #[test]
+    fn the_latest_statement_decides() {
+        let statement = |status: &str, time: &str| {
+            format!(
+                r#"{{"vulnerability":"CVE-2020-28493","products":["pkg:pypi/jinja2@2.11.2"],"status":"{status}","justification":"component_not_present","timestamp":"{time}"}}"#
+            )
+        };
+        let doc = |a: &str, b: &str| {
+            format!(r#"{{"timestamp":"2024-01-01T00:00:00Z","statements":[{a},{b}]}}"#)
+        };
+        let purl: Purl = "pkg:pypi/jinja2@2.11.2".parse().unwrap();
+        let na = statement("not_affected", "2024-01-01T00:00:00Z");
+        let affected = statement("affected", "2024-06-01T02:00:00+02:00");
+        for (a, b) in [(&na, &affected), (&affected, &na)] {
+            let mut v = Vex::default();
+            v.read_bytes(doc(a, b).as_bytes(), "x").unwrap();
+            assert!(
+                v.suppression(&["CVE-2020-28493"], Some(&purl), "r")
+                    .is_none()
+            );
+        }
+        // Across documents: the second file's later statement wins too.
+        let mut v = Vex::default();
+        v.read_bytes(doc(&affected, &affected).as_bytes(), "old")
+            .unwrap();
+        v.read_bytes(
+            doc(&statement("not_affected", "2025-01-01T00:00:00.5Z"), &na).as_bytes(),
+            "new",
+        )
+        .unwrap();
+        let s = v
+            .suppression(&["CVE-2020-28493"], Some(&purl), "r")
+            .unwrap();
+        assert_eq!(s.origin, "new");
+        assert!(
+            v.read_bytes(doc(&statement("fixed", "yesterday"), &na).as_bytes(), "bad")
+                .is_err()
+        );
+        assert_eq!(parse_rfc3339("1970-01-01T00:00:00Z"), Some((0, 0)));
+        assert_eq!(
+            parse_rfc3339("2024-03-01T00:00:00.25+01:00"),
+            Some((1_709_247_600, 250_000_000))
+        );
+        assert_eq!(parse_rfc3339("2024-13-01T00:00:00Z"), None);
     }
 
     #[test]
