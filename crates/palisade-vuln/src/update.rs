@@ -83,7 +83,10 @@ fn agent(config: &Config) -> Result<ureq::Agent> {
         .http_status_as_error(false)
         .timeout_global(Some(config.timeout))
         .timeout_connect(Some(Duration::from_secs(30)))
-        .max_redirects(5);
+        .timeout_recv_response(Some(Duration::from_secs(60)))
+        // Redirects are followed by `get`, which checks every hop's URL:
+        // an HTTPS mirror must not send us to plain HTTP elsewhere.
+        .max_redirects(0);
     if let Some(ca) = &config.ca_certs {
         let pem = fs::read(ca).map_err(|e| Error::input(ca.display(), e))?;
         let mut certs = Vec::new();
@@ -125,6 +128,59 @@ fn check_url(url: &str) -> Result<()> {
     })
 }
 
+/// Redirects followed at most.
+const MAX_REDIRECTS: usize = 5;
+
+/// GET `url` with `headers`, following redirects; every URL on the way
+/// must pass [`check_url`] (HTTPS, or HTTP to this machine).
+fn get(
+    agent: &ureq::Agent,
+    url: &str,
+    headers: &[(&str, String)],
+) -> Result<ureq::http::Response<ureq::Body>> {
+    let mut current = url.to_owned();
+    for _ in 0..=MAX_REDIRECTS {
+        check_url(&current)?;
+        let mut req = agent.get(&current);
+        for (name, value) in headers {
+            req = req.header(*name, value);
+        }
+        let resp = req.call().map_err(|e| dl_err(&current, e))?;
+        if !resp.status().is_redirection() || resp.status().as_u16() == 304 {
+            return Ok(resp);
+        }
+        let location = header(&resp, "location")
+            .ok_or_else(|| dl_err(&current, "redirect without a Location"))?;
+        current = resolve_location(&current, &location);
+    }
+    Err(dl_err(url, format!("more than {MAX_REDIRECTS} redirects")))
+}
+
+/// An absolute `Location`, or one relative to `base`'s origin.
+fn resolve_location(base: &str, location: &str) -> String {
+    if location.contains("://") {
+        return location.to_owned();
+    }
+    let origin_end = base
+        .find("://")
+        .and_then(|i| {
+            base.get(i + 3..)
+                .and_then(|r| r.find('/'))
+                .map(|j| i + 3 + j)
+        })
+        .unwrap_or(base.len());
+    let origin = base.get(..origin_end).unwrap_or(base);
+    if location.starts_with('/') {
+        format!("{origin}{location}")
+    } else {
+        let dir = base
+            .rfind('/')
+            .filter(|&i| i >= origin_end)
+            .map_or(origin.len(), |i| i + 1);
+        format!("{}{location}", base.get(..dir).unwrap_or(base))
+    }
+}
+
 fn dl_err(url: &str, e: impl std::fmt::Display) -> Error {
     Error::Download {
         url: url.to_owned(),
@@ -143,29 +199,53 @@ fn header(resp: &ureq::http::Response<ureq::Body>, name: &str) -> Option<String>
 /// unchanged (the ETag of the current `dest` still matches), else the
 /// size and the offset it resumed from.
 pub fn download(agent: &ureq::Agent, url: &str, dest: &Path) -> Result<Option<(u64, u64)>> {
-    check_url(url)?;
+    download_once(agent, url, dest, true)
+}
+
+/// [`download`]; `may_restart`: an interrupted download the server cannot
+/// continue (416, or a 206 of a dump that changed) is discarded and
+/// fetched again from the start, once.
+fn download_once(
+    agent: &ureq::Agent,
+    url: &str,
+    dest: &Path,
+    may_restart: bool,
+) -> Result<Option<(u64, u64)>> {
     let part = dest.with_extension("zip.part");
     let etag_file = dest.with_extension("zip.etag");
     let part_etag_file = dest.with_extension("zip.part.etag");
-    let mut req = agent.get(url).header("Accept-Encoding", "identity");
+    let mut headers = vec![("Accept-Encoding", "identity".to_string())];
     if dest.is_file()
         && let Ok(etag) = fs::read_to_string(&etag_file)
     {
-        req = req.header("If-None-Match", etag.trim());
+        headers.push(("If-None-Match", etag.trim().to_string()));
     }
     let have = fs::metadata(&part).map(|m| m.len()).unwrap_or(0);
     let part_etag = fs::read_to_string(&part_etag_file).ok();
     if have > 0
         && let Some(etag) = &part_etag
     {
-        req = req
-            .header("Range", &format!("bytes={have}-"))
-            .header("If-Range", etag.trim());
+        headers.push(("Range", format!("bytes={have}-")));
+        headers.push(("If-Range", etag.trim().to_string()));
     }
-    let mut resp = req.call().map_err(|e| dl_err(url, e))?;
+    let mut resp = get(agent, url, &headers)?;
     let status = resp.status().as_u16();
     if status == 304 {
         return Ok(None);
+    }
+    // A part the server cannot continue: the range is past its end (the
+    // part is complete but was never verified), or the 206 is of another
+    // version of the dump (a server that ignores If-Range).
+    let changed = status == 206
+        && header(&resp, "etag")
+            .is_some_and(|e| Some(e.trim()) != part_etag.as_deref().map(str::trim));
+    if status == 416 || changed {
+        let _ = fs::remove_file(&part);
+        let _ = fs::remove_file(&part_etag_file);
+        if may_restart {
+            return download_once(agent, url, dest, false);
+        }
+        return Err(dl_err(url, format!("HTTP {status} on a fresh download")));
     }
     let (mut file, start) = match status {
         206 => {
@@ -257,7 +337,13 @@ pub fn download(agent: &ureq::Agent, url: &str, dest: &Path) -> Result<Option<(u
             format!("MD5 {md5_b64} differs from x-goog-hash {expected}; download discarded"),
         ));
     }
-    if let Some(expected) = sidecar_sha256(agent, url)?
+    let sidecar = sidecar_sha256(agent, url).inspect_err(|_| {
+        // A sidecar that cannot be read: the dump cannot be verified,
+        // and its complete part must not block the next run (416).
+        let _ = fs::remove_file(&part);
+        let _ = fs::remove_file(&part_etag_file);
+    })?;
+    if let Some(expected) = sidecar
         && !expected.eq_ignore_ascii_case(&sha_hex)
     {
         let _ = fs::remove_file(&part);
@@ -305,10 +391,7 @@ fn digests(path: &Path) -> Result<(String, String)> {
 /// The hex SHA-256 published next to the dump, if the server has one.
 fn sidecar_sha256(agent: &ureq::Agent, url: &str) -> Result<Option<String>> {
     let sidecar = format!("{url}.sha256");
-    let mut resp = agent
-        .get(&sidecar)
-        .call()
-        .map_err(|e| dl_err(&sidecar, e))?;
+    let mut resp = get(agent, &sidecar, &[])?;
     if resp.status().as_u16() != 200 {
         return Ok(None);
     }
@@ -331,7 +414,26 @@ fn sidecar_sha256(agent: &ureq::Agent, url: &str) -> Result<Option<String>> {
 pub fn update(db_dir: &Path, config: &Config) -> Result<Vec<(String, Outcome)>> {
     let downloads = db_dir.join("downloads");
     fs::create_dir_all(&downloads).map_err(|e| Error::store(&downloads, e))?;
+    // One update at a time: two would import into copies of the same store
+    // and the last rename would drop what the other imported.
+    let lock_path = db_dir.join("update.lock");
+    let lock = fs::File::create(&lock_path).map_err(|e| Error::store(&lock_path, e))?;
+    match lock.try_lock() {
+        Ok(()) => {}
+        Err(fs::TryLockError::WouldBlock) => {
+            return Err(Error::store(
+                &lock_path,
+                "another `palisade db update` is running on this database",
+            ));
+        }
+        Err(fs::TryLockError::Error(e)) => return Err(Error::store(&lock_path, e)),
+    }
     let agent = agent(config)?;
+    // What the store holds, by source (read at the first 304 only: a run
+    // that changes nothing leaves the file alone): a dump the server calls
+    // unchanged is imported again when the store does not hold it (a lost
+    // update, a deleted store).
+    let mut held: Option<std::collections::HashMap<String, Option<String>>> = None;
     let mut fetched: Vec<(String, PathBuf, String, u64, u64)> = Vec::new();
     let mut results: Vec<(String, Outcome)> = Vec::new();
     for eco in &config.ecosystems {
@@ -343,7 +445,22 @@ pub fn update(db_dir: &Path, config: &Config) -> Result<Vec<(String, Outcome)>> 
         let dest = downloads.join(format!("{}.zip", eco.replace(['/', ' ', ':'], "_")));
         match download(&agent, &url, &dest) {
             Ok(Some((bytes, resumed))) => fetched.push((eco.clone(), dest, url, bytes, resumed)),
-            Ok(None) => results.push((eco.clone(), Outcome::Unchanged)),
+            Ok(None) => {
+                let on_disk = digests(&dest).ok().map(|d| d.1);
+                let held = held.get_or_insert_with(|| {
+                    Store::open(db_dir)
+                        .and_then(|s| s.sources())
+                        .map(|sources| sources.into_iter().map(|i| (i.name, i.sha256)).collect())
+                        .unwrap_or_default()
+                });
+                let stored = held.get(&format!("osv:{eco}")).cloned().flatten();
+                if on_disk.is_some() && on_disk == stored {
+                    results.push((eco.clone(), Outcome::Unchanged));
+                } else {
+                    let bytes = file_len(&dest);
+                    fetched.push((eco.clone(), dest, url, bytes, 0));
+                }
+            }
             Err(e) => results.push((eco.clone(), Outcome::Failed(e))),
         }
     }
@@ -357,6 +474,7 @@ pub fn update(db_dir: &Path, config: &Config) -> Result<Vec<(String, Outcome)>> 
     if live.is_file() {
         fs::copy(&live, &next).map_err(|e| Error::store(&next, e))?;
     }
+    let mut import_failed = false;
     {
         let store = Store::create_file(&next)?;
         for (eco, dest, url, bytes, resumed) in fetched {
@@ -384,6 +502,7 @@ pub fn update(db_dir: &Path, config: &Config) -> Result<Vec<(String, Outcome)>> 
                     let _ = fs::remove_file(&dest);
                     let _ = fs::remove_file(dest.with_extension("zip.etag"));
                     results.push((eco, Outcome::Failed(e)));
+                    import_failed = true;
                 }
             }
         }
@@ -394,7 +513,22 @@ pub fn update(db_dir: &Path, config: &Config) -> Result<Vec<(String, Outcome)>> 
             }
         }
     }
-    fs::rename(&next, &live).map_err(|e| Error::store(&live, e))?;
+    if import_failed {
+        // The copy lost the failed source's old advisories: keep the old
+        // store whole. The dumps that did import are kept on disk and go
+        // in on the next run (the store does not hold them yet).
+        let _ = fs::remove_file(&next);
+        for (_, outcome) in &mut results {
+            if matches!(outcome, Outcome::Updated { .. }) {
+                *outcome = Outcome::Failed(Error::store(
+                    &live,
+                    "downloaded, not applied: another dump failed to import (run again)",
+                ));
+            }
+        }
+    } else {
+        fs::rename(&next, &live).map_err(|e| Error::store(&live, e))?;
+    }
     results.sort_by(|a, b| a.0.cmp(&b.0));
     Ok(results)
 }

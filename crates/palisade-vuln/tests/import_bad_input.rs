@@ -140,15 +140,32 @@ fn corrupt_zips_and_bombs() {
     std::fs::write(src.join("b-dump.zip"), &ok).unwrap();
     let store = Store::create(&dir.path().join("db")).unwrap();
     let out = import_path(&store, &src);
-    assert_eq!(out.errors.len(), 1, "{:?}", out.errors);
+    // The damaged entry fails its whole archive: a partial import would
+    // drop advisories silently.
+    assert_eq!(out.errors.len(), 2, "{:?}", out.errors);
     assert!(
         out.errors[0].to_string().contains("a-corrupt.zip"),
         "{}",
         out.errors[0]
     );
+    assert!(
+        out.errors[1].to_string().contains("GHSA-two.json")
+            && out.errors[1].to_string().contains("damaged archive"),
+        "{}",
+        out.errors[1]
+    );
+    // Without the damage: the good records import, the bomb is rejected.
+    let clean = zip_of(
+        &[("GHSA-good.json", GOOD.as_bytes()), ("BOMB.json", &bomb)],
+        zip::CompressionMethod::Deflated,
+    );
+    std::fs::remove_file(src.join("a-corrupt.zip")).unwrap();
+    std::fs::write(src.join("b-dump.zip"), &clean).unwrap();
+    let out = import_path(&store, &src);
+    assert!(out.errors.is_empty(), "{:?}", out.errors);
     let info = &out.sources[0];
     assert_eq!(info.advisories, 1, "{info:?}");
-    assert_eq!(info.rejected, 2, "{:?}", info.problems);
+    assert_eq!(info.rejected, 1, "{:?}", info.problems);
     assert!(
         info.problems.iter().any(|p| p.contains("BOMB.json")),
         "{:?}",

@@ -51,6 +51,8 @@ struct State {
     cut: Option<(String, usize)>,
     /// Request lines and their Range / If-None-Match headers.
     log: Vec<String>,
+    /// Paths answered with a 302 to this Location.
+    redirects: BTreeMap<String, String>,
 }
 
 struct Server {
@@ -77,6 +79,13 @@ fn respond(stream: &mut dyn Write, state: &Arc<Mutex<State>>, head: &str) {
         headers.get("range").map_or("-", String::as_str),
         headers.get("if-none-match").map_or("-", String::as_str)
     ));
+    if let Some(location) = st.redirects.get(&path) {
+        let _ = write!(
+            stream,
+            "HTTP/1.1 302 Found\r\nLocation: {location}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
+        );
+        return;
+    }
     let Some(body) = st.files.get(&path).cloned() else {
         let _ = stream
             .write_all(b"HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\nConnection: close\r\n\r\n");
@@ -257,6 +266,53 @@ fn downloads_imports_and_skips_unchanged_dumps() {
     let results = update::update(db.path(), &srv.config(&["PyPI"])).unwrap();
     assert!(matches!(results[0].1, Outcome::Unchanged), "{results:?}");
     assert!(srv.log()[0].contains("inm=\""), "If-None-Match sent");
+    // The store lost the source (deleted, or overwritten by a concurrent
+    // run): 304 or not, the dump on disk goes in again.
+    std::fs::remove_file(db.path().join(STORE_FILE)).unwrap();
+    let results = update::update(db.path(), &srv.config(&["PyPI"])).unwrap();
+    assert!(updated(&results, "PyPI"), "{results:?}");
+    assert_eq!(
+        Store::open(db.path())
+            .unwrap()
+            .reader()
+            .unwrap()
+            .lookup("PyPI", "requests")
+            .unwrap()
+            .len(),
+        5
+    );
+    // One update at a time.
+    let lock = std::fs::File::create(db.path().join("update.lock")).unwrap();
+    lock.lock().unwrap();
+    let err = update::update(db.path(), &srv.config(&["PyPI"])).unwrap_err();
+    assert!(err.to_string().contains("another"), "{err}");
+}
+
+/// Redirects are followed, each hop checked: an HTTPS mirror cannot send
+/// the download to plain HTTP on another host.
+#[test]
+fn redirects_are_followed_only_to_allowed_urls() {
+    let srv = server();
+    let pypi = dump(&fixtures().join("pypa"));
+    srv.put("/mirror/PyPI/all.zip", pypi);
+    srv.state
+        .lock()
+        .unwrap()
+        .redirects
+        .insert("/PyPI/all.zip".into(), "/mirror/PyPI/all.zip".into());
+    let db = tempfile::tempdir().unwrap();
+    let results = update::update(db.path(), &srv.config(&["PyPI"])).unwrap();
+    assert!(updated(&results, "PyPI"), "{results:?}");
+    srv.state.lock().unwrap().redirects.insert(
+        "/PyPI/all.zip".into(),
+        "http://127.0.0.2:9/PyPI/all.zip".into(),
+    );
+    std::fs::remove_dir_all(db.path().join("downloads")).unwrap();
+    let results = update::update(db.path(), &srv.config(&["PyPI"])).unwrap();
+    match &results[0].1 {
+        Outcome::Failed(e) => assert!(e.to_string().contains("only https://"), "{e}"),
+        other => panic!("{other:?}"),
+    }
 }
 
 #[test]

@@ -357,13 +357,12 @@ fn osv_zip(w: &mut SourceWriter<'_>, path: &Path) -> Result<()> {
     let mut total: u64 = 0;
     let display = path.display().to_string();
     for i in 0..archive.len() {
-        let mut entry = match archive.by_index(i) {
-            Ok(e) => e,
-            Err(e) => {
-                w.reject(format!("{display}: entry {i}: {e}"));
-                continue;
-            }
-        };
+        // A damaged archive (a bad CRC, a truncated entry) is not a bad
+        // advisory: its other entries cannot be trusted either, and a
+        // partial import would silently drop advisories.
+        let mut entry = archive
+            .by_index(i)
+            .map_err(|e| Error::input(&display, format!("entry {i}: {e} (damaged archive)")))?;
         let name = entry
             .name()
             .map(|n| n.into_owned())
@@ -406,7 +405,12 @@ fn osv_zip(w: &mut SourceWriter<'_>, path: &Path) -> Result<()> {
                 ));
             }
             Ok(_) => put_osv(w, &bytes, &what)?,
-            Err(e) => w.reject(format!("{what}: corrupt entry: {e}")),
+            Err(e) => {
+                return Err(Error::input(
+                    &what,
+                    format!("{e} (damaged archive: nothing of it imported)"),
+                ));
+            }
         }
     }
     Ok(())
