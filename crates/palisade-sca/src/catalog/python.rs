@@ -130,24 +130,52 @@ pub fn parse_requirements(bytes: &[u8], ctx: &Ctx<'_>) -> Result<Vec<Component>>
             continue;
         }
         let spec = l.split(';').next().unwrap_or(l).trim();
-        let Some((name, version)) = spec.split_once("==") else {
+        let Some((name, version)) = pinned(spec) else {
             continue;
         };
-        let name = name.split('[').next().unwrap_or(name).trim();
-        let version = version
-            .split_whitespace()
-            .next()
-            .unwrap_or("")
-            .trim_start_matches('=');
-        if name.is_empty() || version.is_empty() || version.contains('*') || version.contains(',') {
-            continue;
-        }
         ctx.check_count(out.len())?;
         let mut c = component(name, version, "python-requirements", ctx);
         c.relationship = Relationship::Unknown;
         out.push(c);
     }
     Ok(out)
+}
+
+/// The name and version of a requirement pinned to one version (PEP 508:
+/// `name[extras] op version, op version…`): `foo==1.2`, `foo>=1,==1.2`,
+/// `foo === 1.2`. Ranges alone, wildcards (`==1.*`), URLs (`@`) and two
+/// different pins are no pin.
+fn pinned(spec: &str) -> Option<(&str, &str)> {
+    let name_end = spec
+        .find(|c: char| !(c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-')))
+        .unwrap_or(spec.len());
+    let (name, mut rest) = spec.split_at(name_end);
+    if name.is_empty() || !name.starts_with(|c: char| c.is_ascii_alphanumeric()) {
+        return None;
+    }
+    rest = rest.trim_start();
+    if let Some(extras) = rest.strip_prefix('[') {
+        rest = extras.split_once(']')?.1.trim_start();
+    }
+    if rest.starts_with('@') {
+        return None;
+    }
+    let mut version = None;
+    for clause in rest.split(',') {
+        let clause = clause.trim();
+        let Some(v) = clause
+            .strip_prefix("===")
+            .or_else(|| clause.strip_prefix("=="))
+        else {
+            continue;
+        };
+        let v = v.split_whitespace().next().unwrap_or("");
+        if v.is_empty() || v.contains('*') || version.is_some_and(|pin| pin != v) {
+            return None;
+        }
+        version = Some(v);
+    }
+    Some((name, version?))
 }
 
 #[derive(Deserialize)]
@@ -341,6 +369,26 @@ mod tests {
                 "pkg:pypi/requests@2.19.0",
                 "pkg:pypi/urllib3@1.24.1",
                 "pkg:pypi/pyyaml@5.3"
+            ]
+        );
+    }
+
+    /// Several specifiers on one line: the `==` clause is the pin, the
+    /// name stops where PEP 508 names stop.
+    #[test]
+    fn pins_among_several_specifiers() {
+        let r = "pkg_a>=1.0,==1.2\nfoo<2, ==1.5\nqux==1.0,!=1.1\nbar===2.0\nbaz==1.*\ntwo==1,==2\nweb @ https://x/web-1.0.whl\n";
+        let limits = Limits::default();
+        let ctx = Ctx::new("requirements.txt", &limits);
+        let c = parse_requirements(r.as_bytes(), &ctx).unwrap();
+        let refs: Vec<&str> = c.iter().map(|c| c.bom_ref.as_str()).collect();
+        assert_eq!(
+            refs,
+            [
+                "pkg:pypi/pkg-a@1.2",
+                "pkg:pypi/foo@1.5",
+                "pkg:pypi/qux@1.0",
+                "pkg:pypi/bar@2.0"
             ]
         );
     }
