@@ -78,8 +78,9 @@ pub struct CertsArgs {
     /// Directory to write ca.crt, ca.key, tls.crt and tls.key into.
     #[arg(long, value_name = "DIR", default_value = "palisade-admission-certs")]
     pub out_dir: PathBuf,
-    /// Validity of the serving certificate, in days.
-    #[arg(long, default_value_t = 365)]
+    /// Validity of the serving certificate, in days (1 to 3650: the CA is
+    /// valid 10 years).
+    #[arg(long, default_value_t = 365, value_parser = clap::value_parser!(u32).range(1..=3650))]
     pub days: u32,
     /// Extra DNS names or IP addresses for the serving certificate.
     #[arg(long = "san", value_name = "NAME")]
@@ -181,17 +182,52 @@ fn manifests_cmd(args: &ManifestsArgs) -> Result<ExitCode> {
         }
         None => (Config::default(), DEFAULT_CONFIG_YAML.to_string()),
     };
+    // The ConfigMap carries the configuration, not the files it names.
+    let mut files: Vec<String> = config
+        .policies
+        .iter()
+        .chain(&config.data)
+        .map(|p| p.display().to_string())
+        .collect();
+    if let Some(s) = &config.images.signatures {
+        files.push(s.public_key.display().to_string());
+    }
+    if !files.is_empty() {
+        crate::diagnostics::warn(&format!(
+            "the configuration names files the manifests do not ship ({}): mount them into the Deployment at /etc/palisade/ with those relative paths, or the webhook pods will not start",
+            files.join(", ")
+        ));
+    }
+    let image = args.image.clone().unwrap_or_else(manifests::default_image);
+    if image.is_empty()
+        || image
+            .chars()
+            .any(|c| c.is_whitespace() || c.is_control() || c == '"')
+    {
+        bail!(
+            "--image `{}`: not an image reference",
+            palisade_core::text::printable(&image)
+        );
+    }
+    let tls_secret = args
+        .tls_secret
+        .clone()
+        .unwrap_or_else(|| format!("{}-tls", args.name));
+    let secret_ok = tls_secret.len() <= 253 && tls_secret.split('.').all(|l| dns_label(l).is_ok());
+    if !secret_ok {
+        bail!(
+            "--tls-secret `{}`: not a valid Secret name",
+            palisade_core::text::printable(&tls_secret)
+        );
+    }
     let options = ManifestOptions {
         namespace: args.namespace.clone(),
         name: args.name.clone(),
-        image: args.image.clone().unwrap_or_else(manifests::default_image),
+        image,
         ca_bundle_pem: ca,
         config,
         config_text: text,
-        tls_secret: args
-            .tls_secret
-            .clone()
-            .unwrap_or_else(|| format!("{}-tls", args.name)),
+        tls_secret,
     };
     print!("{}", manifests::render(&options));
     Ok(ExitCode::SUCCESS)

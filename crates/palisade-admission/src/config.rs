@@ -544,6 +544,17 @@ impl Config {
                 ));
             }
         }
+        for (i, r) in self.images.allowed_registries.iter().enumerate() {
+            // An empty entry (a Helm value left unset) would allow every
+            // registry without a word.
+            if r.trim_matches('/').trim().is_empty() {
+                return Err((
+                    format!("/images/allowed-registries/{i}"),
+                    "empty registry: name a host (and path prefix), e.g. registry.example.com/team"
+                        .into(),
+                ));
+            }
+        }
         if let Some(s) = &self.images.signatures
             && s.cache_ttl_seconds > 86_400
         {
@@ -665,6 +676,12 @@ mod tests {
         assert!(err.message.contains("exactly one requirement"), "{err}");
         let err = Config::parse("c.yaml", "colour: red\n").unwrap_err();
         assert!(err.message.contains("unknown field"), "{err}");
+        for empty in ["\"\"", "\"/\""] {
+            let text = format!("images:\n  allowed-registries: [ghcr.io/acme, {empty}]\n");
+            let err = Config::parse("c.yaml", &text).unwrap_err();
+            assert!(err.message.contains("empty registry"), "{err}");
+            assert_eq!(err.span.map(|s| s.start.line), Some(2));
+        }
         assert!(Config::parse("c.yaml", "a: [").is_err());
     }
 

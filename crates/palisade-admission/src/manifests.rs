@@ -151,14 +151,18 @@ subjects:
 pub fn render(o: &ManifestOptions) -> String {
     let ca_bundle = STANDARD.encode(o.ca_bundle_pem.trim().as_bytes());
     let config = indent(o.config_text.trim_end(), 4);
-    let failure_policy = o.config.failure_policy.as_kubernetes();
+    // Audit mode never denies: an unreachable webhook must not either.
+    let failure_policy = match o.config.mode {
+        crate::config::Mode::Audit => "Ignore",
+        crate::config::Mode::Enforce => o.config.failure_policy.as_kubernetes(),
+    };
     let timeout = o.config.timeout_seconds;
     let selector = indent(namespace_selector(o).trim_end(), 4);
     let version = palisade_core::TOOL_VERSION;
     let mut out = TEMPLATE
         .replace("{NAME}", &o.name)
         .replace("{NAMESPACE}", &o.namespace)
-        .replace("{IMAGE}", &o.image)
+        .replace("{IMAGE}", &q(&o.image))
         .replace("{VERSION}", version)
         .replace("{CONFIG}", &config)
         .replace("{CA_BUNDLE}", &ca_bundle)
@@ -462,6 +466,19 @@ mod tests {
         assert!(yaml.contains("- key: \"palisade.dev/exempt\"\n          operator: NotIn\n          values: [\"true\"]"), "{yaml}");
         assert!(yaml.contains("failurePolicy: Ignore"));
         assert!(!yaml.contains("kind: ClusterRoleBinding"));
+    }
+
+    /// Audit mode never denies, so an unreachable webhook must not either;
+    /// the image is written quoted (no YAML injection through --image).
+    #[test]
+    fn audit_mode_fails_open_and_the_image_is_quoted() {
+        let mut o = options("mode: audit\nfailure-policy: fail\n");
+        o.image = "x\"; y: z".into();
+        let yaml = render(&o);
+        assert!(yaml.contains("failurePolicy: Ignore"), "{yaml}");
+        assert!(yaml.contains("image: \"x\\\"; y: z\""), "{yaml}");
+        let yaml = render(&options("mode: enforce\nfailure-policy: fail\n"));
+        assert!(yaml.contains("failurePolicy: Fail"), "{yaml}");
     }
 
     #[test]
