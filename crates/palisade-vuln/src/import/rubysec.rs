@@ -75,8 +75,12 @@ pub fn requirement(req: &str) -> Result<VersionSet, String> {
             "<" => VersionSet::single(scheme, None, Some(b(false)?)),
             "<=" => VersionSet::single(scheme, None, Some(b(true)?)),
             "~>" => {
+                // `v >= r && v.release < r.bump`: a prerelease of the bump
+                // (2.2.0.pre for `~> 2.1.4`) sorts below it but its release
+                // does not, so the range ends below every prerelease of
+                // the bump: at `bump.A` (`A` is the least letter segment).
                 let up = bump(v).ok_or_else(|| format!("cannot bump `{v}`"))?;
-                let hi = set.bound(&up, false).map_err(e)?;
+                let hi = set.bound(&format!("{up}.A"), false).map_err(e)?;
                 VersionSet::single(scheme, Some(b(true)?), Some(hi))
             }
             other => return Err(format!("unknown requirement operator `{other}`")),
@@ -186,6 +190,12 @@ patched_versions:
         for v in ["1.1.3", "1.1.9", "1.2.5", "1.3.6", "1.4.0", "2.0.0"] {
             assert!(!vulnerable(v), "{v}");
         }
+        // `~> 1.1.3` does not cover 1.2.0.pre (its release 1.2.0 is not
+        // below 1.2), which `~> 1.2.5` does not cover either: vulnerable.
+        for v in ["1.2.0.pre", "1.2.a", "1.2.0.A", "1.4.0.rc1"] {
+            assert!(vulnerable(v), "{v}");
+        }
+        assert!(!vulnerable("1.1.9.pre"), "1.1.9.pre >= 1.1.3");
     }
 
     #[test]
