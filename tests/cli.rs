@@ -868,7 +868,10 @@ fn table_output_escapes_control_characters_from_inputs() {
         .output()
         .unwrap();
     let text = String::from_utf8(out.stdout).unwrap();
-    assert!(!text.contains('\u{1b}') && !text.contains('\u{7}'), "{text:?}");
+    assert!(
+        !text.contains('\u{1b}') && !text.contains('\u{7}'),
+        "{text:?}"
+    );
     assert!(text.contains(r"x\u{1b}]0;OWNED\u{7}\u{1b}[2Jy"), "{text}");
     // JSON keeps the name as it is (escaped by JSON itself).
     let out = palisade()
@@ -881,4 +884,49 @@ fn table_output_escapes_control_characters_from_inputs() {
         report["findings"][0]["resource"]["name"],
         "x\u{1b}]0;OWNED\u{7}\u{1b}[2Jy"
     );
+}
+
+/// A baseline written by `scan .` serves `scan $PWD` and `scan ./pod.yaml`
+/// (fingerprints name paths relative to the working directory), and one
+/// file named by two paths is scanned once.
+#[test]
+fn baselines_do_not_depend_on_how_the_path_is_written() {
+    let dir = tempfile::tempdir().unwrap();
+    let repo = dir.path().join("repo");
+    fs::create_dir(&repo).unwrap();
+    fs::write(
+        repo.join("pod.yaml"),
+        "apiVersion: v1\nkind: Pod\nmetadata: {name: p, namespace: n}\nspec:\n  hostNetwork: true\n  containers: [{name: c, image: \"nginx:1.25\"}]\n",
+    )
+    .unwrap();
+    let base = dir.path().join("base.json");
+    palisade()
+        .current_dir(&repo)
+        .args(["scan", ".", "-q", "--write-baseline"])
+        .arg(&base)
+        .assert()
+        .code(1);
+    let abs = repo.canonicalize().unwrap();
+    for target in [abs.clone(), abs.join("pod.yaml"), "./pod.yaml".into()] {
+        palisade()
+            .current_dir(&repo)
+            .arg("scan")
+            .arg(&target)
+            .arg("--baseline")
+            .arg(&base)
+            .assert()
+            .code(0);
+    }
+    let out = palisade()
+        .current_dir(dir.path())
+        .args([
+            "scan",
+            "repo/pod.yaml",
+            "./repo/../repo/pod.yaml",
+            "-f",
+            "json",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(json_of(&out.stdout)["summary"]["files"], 1);
 }

@@ -67,6 +67,29 @@ impl SuppressionKind {
     }
 }
 
+/// The path a fingerprint names: relative to the working directory, as
+/// `scan .` writes it, whether the file was named `./x`, `x` or
+/// `$PWD/x` (a baseline written by one serves the others).
+fn identity_path(path: &str) -> std::borrow::Cow<'_, str> {
+    static CWD: std::sync::OnceLock<Option<String>> = std::sync::OnceLock::new();
+    let mut p = path;
+    while let Some(rest) = p.strip_prefix("./") {
+        p = rest.trim_start_matches('/');
+    }
+    if p.starts_with('/')
+        && let Some(cwd) = CWD.get_or_init(|| {
+            std::env::current_dir()
+                .ok()
+                .and_then(|d| d.to_str().map(|s| s.trim_end_matches('/').to_owned()))
+        })
+        && let Some(rest) = p.strip_prefix(cwd.as_str())
+        && let Some(rel) = rest.strip_prefix('/')
+    {
+        return std::borrow::Cow::Borrowed(rel);
+    }
+    std::borrow::Cow::Borrowed(p)
+}
+
 impl Finding {
     /// A finding with its fingerprint computed from its identity: rule,
     /// file, resource, container and field. Line numbers are left out on
@@ -137,7 +160,7 @@ impl Finding {
         };
         self.fingerprint = Finding::fingerprint_of(&[
             &self.code,
-            &self.location.path,
+            &identity_path(&self.location.path),
             resource.as_deref().unwrap_or(""),
             self.container.as_deref().unwrap_or(""),
             anchor,

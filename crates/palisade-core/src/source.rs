@@ -98,19 +98,38 @@ pub fn collect(args: &[PathBuf], options: &WalkOptions) -> (Vec<Input>, Vec<Inpu
     }
     inputs.sort();
     inputs.dedup();
-    // `scan . e.yaml` names one file twice (`./e.yaml`, `e.yaml`): the same
-    // path without `.` components is the same file. (Not the display path:
-    // names differing in invalid UTF-8 display alike.)
+    // `scan . e.yaml` or `scan a/e.yaml a/../a/e.yaml` name one file twice:
+    // the same file (device and inode; else the same path without `.`
+    // components) is scanned once. (Not the display path: names differing
+    // in invalid UTF-8 display alike.)
     let mut seen = std::collections::HashSet::new();
     inputs.retain(|i| match i {
         Input::Stdin => true,
-        Input::File { path, .. } => seen.insert(
-            path.components()
-                .filter(|c| *c != std::path::Component::CurDir)
-                .collect::<PathBuf>(),
-        ),
+        Input::File { path, .. } => seen.insert(file_identity(path)),
     });
     (inputs, errors)
+}
+
+/// What makes two paths the same file.
+#[derive(Debug, PartialEq, Eq, Hash)]
+enum FileIdentity {
+    Inode(u64, u64),
+    Path(PathBuf),
+}
+
+fn file_identity(path: &Path) -> FileIdentity {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::MetadataExt;
+        if let Ok(m) = fs::metadata(path) {
+            return FileIdentity::Inode(m.dev(), m.ino());
+        }
+    }
+    FileIdentity::Path(
+        path.components()
+            .filter(|c| *c != std::path::Component::CurDir)
+            .collect(),
+    )
 }
 
 fn walk(root: &Path, options: &WalkOptions, inputs: &mut Vec<Input>, errors: &mut Vec<InputError>) {
