@@ -59,6 +59,13 @@ impl StopHandle {
             let fd = self.tx.try_clone()?;
             signal_hook::low_level::pipe::register(signal, fd)?;
         }
+        // SIGHUP (a closed terminal, `logrotate`'s `postrotate kill -HUP`)
+        // would end the guard without a summary and leave the node
+        // unguarded: it is received and ignored (rotate with copytruncate).
+        signal_hook::flag::register(
+            signal_hook::consts::SIGHUP,
+            std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false)),
+        )?;
         Ok(())
     }
 }
