@@ -105,7 +105,7 @@ pub fn parse_stream_at(
                 }
             }
             Err(e) => {
-                let pos = builder.position(*e.marker());
+                let pos = builder.within_text(builder.position(*e.marker()));
                 let (kind, message) = if e.info().contains("recursion limit") {
                     (
                         InputErrorKind::Limit,
@@ -207,6 +207,23 @@ impl<'l> Builder<'l> {
             warnings: Vec::new(),
             alias_nodes: 0,
         }
+    }
+
+    /// `pos`, or the end of the last line when it lies past it (an error
+    /// at the end of input after a final newline): reports then name a
+    /// line the file has, as the code frame does.
+    fn within_text(&self, pos: Position) -> Position {
+        let lines = u32::try_from(self.text.lines().count()).unwrap_or(u32::MAX);
+        if lines == 0 || pos.line <= self.line_offset.saturating_add(lines) {
+            return pos;
+        }
+        let last = self.text.lines().last().map_or(0, |l| l.chars().count());
+        Position::new(
+            self.line_offset.saturating_add(lines),
+            u32::try_from(last)
+                .unwrap_or(u32::MAX - 1)
+                .saturating_add(1),
+        )
     }
 
     fn position(&self, m: Marker) -> Position {
@@ -672,6 +689,9 @@ mod tests {
         let (docs, errors) = parse("a: 1\n---\nb: [1, 2\n");
         assert_eq!(docs.len(), 1);
         assert_eq!(errors.len(), 1);
+        // At the end of input, after the final newline: the end of the
+        // last line, not a line the file does not have.
+        assert_eq!(errors[0].span.start, Position::new(3, 9), "{errors:?}");
     }
 
     #[test]
