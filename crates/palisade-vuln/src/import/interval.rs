@@ -210,6 +210,46 @@ impl VersionSet {
 
     /// One OSV range per interval (an exact version becomes an entry of
     /// `versions` instead).
+    /// `self` (the vulnerable versions) with each interval that ends at an
+    /// inclusive `X` closed by the first version `patched` starts at above
+    /// `X`, as an exclusive end: `<=1.5.1` with patched `>=1.5.2` becomes
+    /// `<1.5.2`, so the advisory names its fix (OSV's `fixed`, as GHSA
+    /// writes `first_patched_version`). Only when that version is below the
+    /// next vulnerable interval; what lies between `X` and the fix (a
+    /// prerelease of it) is then reported too, the safe side.
+    pub fn closed_by(&self, patched: &VersionSet) -> VersionSet {
+        let mut out = self.clone();
+        let starts: Vec<&Bound> = patched
+            .intervals
+            .iter()
+            .filter_map(|i| i.lo.as_ref().filter(|b| b.inclusive))
+            .collect();
+        let next_lo: Vec<Option<Version>> = out
+            .intervals
+            .iter()
+            .skip(1)
+            .map(|i| i.lo.as_ref().map(|b| b.version.clone()))
+            .chain(std::iter::once(None))
+            .collect();
+        for (interval, next) in out.intervals.iter_mut().zip(next_lo) {
+            let Some(hi) = interval.hi.as_ref().filter(|h| h.inclusive) else {
+                continue;
+            };
+            let fix = starts
+                .iter()
+                .filter(|b| b.version > hi.version)
+                .filter(|b| next.as_ref().is_none_or(|n| b.version < *n))
+                .min_by(|a, b| a.version.cmp(&b.version));
+            if let Some(fix) = fix {
+                interval.hi = Some(Bound {
+                    inclusive: false,
+                    ..(*fix).clone()
+                });
+            }
+        }
+        out
+    }
+
     pub fn to_osv(&self) -> (Vec<Range>, Vec<String>) {
         let mut ranges = Vec::new();
         let mut versions = Vec::new();

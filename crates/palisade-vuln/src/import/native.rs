@@ -63,8 +63,12 @@ pub fn nodejs(bytes: &[u8], source: &str) -> Result<Advisory, String> {
     let vulnerable = text("vulnerable_versions");
     let patched = text("patched_versions");
     let set = if !vulnerable.is_empty() {
-        npm_range::parse(&vulnerable)
-            .map_err(|e| format!("vulnerable_versions `{vulnerable}`: {e}"))?
+        let set = npm_range::parse(&vulnerable)
+            .map_err(|e| format!("vulnerable_versions `{vulnerable}`: {e}"))?;
+        match npm_range::parse(&patched) {
+            Ok(p) if !patched.is_empty() => set.closed_by(&p),
+            _ => set,
+        }
     } else if !patched.is_empty() {
         npm_range::parse(&patched)
             .map_err(|e| format!("patched_versions `{patched}`: {e}"))?
@@ -435,8 +439,29 @@ mod tests {
         assert_eq!(a.id, "NSWG-ECO-1");
         assert_eq!(a.aliases, ["CVE-2014-7205"]);
         let af = &a.affected[0];
-        assert!(matches!(evaluate(af, "1.5.1"), Verdict::Affected { .. }));
+        // `<=1.5.1` patched by `>=1.5.2`: the fix is named.
+        assert_eq!(
+            evaluate(af, "1.5.1"),
+            Verdict::Affected {
+                fixed: vec!["1.5.2".into()]
+            }
+        );
         assert_eq!(evaluate(af, "1.5.2"), Verdict::NotAffected);
+        // A fix above the next vulnerable interval closes nothing.
+        let gap = nodejs(
+            br#"{"id": 9, "module_name": "g", "vulnerable_versions": "<=1.0.0 || >=1.2.0 <=1.3.0", "patched_versions": ">=1.4.0"}"#,
+            "nswg",
+        )
+        .unwrap();
+        let g = &gap.affected[0];
+        assert_eq!(evaluate(g, "1.0.0"), Verdict::Affected { fixed: vec![] });
+        assert_eq!(evaluate(g, "1.1.0"), Verdict::NotAffected);
+        assert_eq!(
+            evaluate(g, "1.3.0"),
+            Verdict::Affected {
+                fixed: vec!["1.4.0".into()]
+            }
+        );
         let two = nodejs(
             br#"{"id": 4, "module_name": "x", "cves": ["CVE-2017-1", "CVE-2017-2"], "vulnerable_versions": "<1.0.0"}"#,
             "n",
