@@ -2,7 +2,7 @@
 
 use serde_json::{Value, json};
 
-use super::{content_uuid, is_license_expression, is_license_id};
+use super::{canonical_license_id, content_uuid, is_license_expression, is_license_id};
 use crate::bom::{Sbom, TargetKind};
 use crate::component::{Component, Relationship};
 
@@ -128,8 +128,8 @@ pub fn licenses(ls: &[String]) -> Option<Value> {
     Some(Value::Array(
         ls.iter()
             .map(|l| {
-                if is_license_id(l) {
-                    json!({ "license": { "id": l } })
+                if let Some(id) = canonical_license_id(l) {
+                    json!({ "license": { "id": id } })
                 } else {
                     json!({ "license": { "name": l } })
                 }

@@ -30,6 +30,21 @@ pub fn is_license_id(s: &str) -> bool {
     license_ids().contains(s)
 }
 
+/// The SPDX id `s` names, as the list spells it: SPDX ids match without
+/// regard to case (`mit` is `MIT`).
+pub fn canonical_license_id(s: &str) -> Option<&'static str> {
+    static LOWER: OnceLock<std::collections::HashMap<String, &'static str>> = OnceLock::new();
+    LOWER
+        .get_or_init(|| {
+            license_ids()
+                .iter()
+                .map(|id| (id.to_ascii_lowercase(), *id))
+                .collect()
+        })
+        .get(&s.to_ascii_lowercase())
+        .copied()
+}
+
 /// Whether `s` is an SPDX expression over known ids (`MIT OR Apache-2.0`,
 /// `GPL-2.0-or-later WITH Classpath-exception-2.0`, `LicenseRef-x`).
 pub fn is_license_expression(s: &str) -> bool {

@@ -4,7 +4,7 @@ use std::collections::BTreeMap;
 
 use serde_json::{Value, json};
 
-use super::{content_uuid, is_license_expression, is_license_id, short_hash};
+use super::{canonical_license_id, content_uuid, is_license_expression, short_hash};
 use crate::bom::{Sbom, TargetKind};
 use crate::component::Component;
 
@@ -25,7 +25,9 @@ fn spdx_id(bom_ref: &str) -> String {
     format!("SPDXRef-Package-{}", short_hash(bom_ref))
 }
 
-/// A licence reference for a name SPDX does not know.
+/// A licence reference for a name SPDX does not know. Characters an
+/// idstring cannot hold become `-`; then a hash of the name keeps names
+/// apart that differ only there (`MIT/X11`, `MIT X11`).
 fn license_ref(name: &str) -> String {
     let s: String = name
         .chars()
@@ -37,7 +39,11 @@ fn license_ref(name: &str) -> String {
             }
         })
         .collect();
-    format!("LicenseRef-{s}")
+    if s == name {
+        format!("LicenseRef-{s}")
+    } else {
+        format!("LicenseRef-{s}-{}", short_hash(name).get(..8).unwrap_or(""))
+    }
 }
 
 /// The declared licence expression and the extracted licences it uses.
@@ -49,7 +55,17 @@ fn declared(c: &Component, extracted: &mut BTreeMap<String, String>) -> String {
         .licenses
         .iter()
         .map(|l| {
-            if is_license_id(l) || is_license_expression(l) {
+            if let Some(id) = canonical_license_id(l) {
+                id.to_owned()
+            } else if is_license_expression(l) {
+                // Every LicenseRef an expression uses needs its entry.
+                for t in l.split(|c: char| c.is_whitespace() || c == '(' || c == ')') {
+                    if let Some(name) = t.strip_prefix("LicenseRef-") {
+                        extracted
+                            .entry(t.to_owned())
+                            .or_insert_with(|| name.to_owned());
+                    }
+                }
                 l.clone()
             } else {
                 let r = license_ref(l);
@@ -185,4 +201,45 @@ pub fn to_json(sbom: &Sbom) -> Value {
         );
     }
     doc
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn with_license(l: &str) -> Component {
+        let mut c = Component::new(
+            crate::component::Ecosystem::Npm,
+            None,
+            "a",
+            "1.0.0",
+            "npm",
+            crate::component::Location::file("package.json"),
+        );
+        c.licenses = vec![l.to_owned()];
+        c
+    }
+
+    /// Names that differ only in characters an idstring cannot hold get
+    /// distinct references; a LicenseRef in an expression gets its entry;
+    /// ids match without regard to case.
+    #[test]
+    fn license_references_are_distinct_and_defined() {
+        let mut extracted = BTreeMap::new();
+        let a = declared(&with_license("MIT/X11"), &mut extracted);
+        let b = declared(&with_license("MIT X11"), &mut extracted);
+        assert_ne!(a, b);
+        assert_eq!(extracted.get(&a).map(String::as_str), Some("MIT/X11"));
+        assert_eq!(extracted.get(&b).map(String::as_str), Some("MIT X11"));
+        assert_eq!(
+            declared(&with_license("LicenseRef-Foo"), &mut extracted),
+            "LicenseRef-Foo"
+        );
+        assert!(extracted.contains_key("LicenseRef-Foo"), "{extracted:?}");
+        assert_eq!(declared(&with_license("mit"), &mut extracted), "MIT");
+        assert_eq!(
+            declared(&with_license("Acme-1.0"), &mut extracted),
+            "LicenseRef-Acme-1.0"
+        );
+    }
 }
