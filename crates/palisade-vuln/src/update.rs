@@ -115,11 +115,13 @@ fn check_url(url: &str) -> Result<()> {
         return Ok(());
     }
     // Plain HTTP only to this machine (a local mirror); never over a network.
-    let host = lower
-        .strip_prefix("http://")
-        .and_then(|r| r.split(['/', ':']).next())
-        .unwrap_or("");
-    if matches!(host, "127.0.0.1" | "localhost" | "[::1]") {
+    let rest = lower.strip_prefix("http://").unwrap_or("");
+    let host = match rest.strip_prefix('[') {
+        // An IPv6 literal: `[::1]:8080/…`.
+        Some(v6) => v6.split(']').next().map_or("", |h| h),
+        None => rest.split(['/', ':']).next().unwrap_or(""),
+    };
+    if matches!(host, "127.0.0.1" | "localhost" | "::1") {
         return Ok(());
     }
     Err(Error::Download {
@@ -531,4 +533,37 @@ pub fn update(db_dir: &Path, config: &Config) -> Result<Vec<(String, Outcome)>> 
     }
     results.sort_by(|a, b| a.0.cmp(&b.0));
     Ok(results)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn plain_http_only_to_this_machine() {
+        for ok in [
+            "https://osv.example/x",
+            "http://127.0.0.1:8080/x",
+            "http://localhost/x",
+            "http://[::1]:8080/x",
+        ] {
+            assert!(check_url(ok).is_ok(), "{ok}");
+        }
+        for bad in [
+            "http://127.0.0.2/x",
+            "http://[::2]/x",
+            "http://localhost.evil.example/x",
+            "ftp://localhost/x",
+        ] {
+            assert!(check_url(bad).is_err(), "{bad}");
+        }
+        assert_eq!(
+            resolve_location("https://a.example/PyPI/all.zip", "/m/all.zip"),
+            "https://a.example/m/all.zip"
+        );
+        assert_eq!(
+            resolve_location("https://a.example/PyPI/all.zip", "b.zip"),
+            "https://a.example/PyPI/b.zip"
+        );
+    }
 }

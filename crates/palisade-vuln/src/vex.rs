@@ -137,11 +137,16 @@ impl Vex {
                 Some("not_affected") => Status::NotAffected,
                 Some("fixed") => Status::Fixed,
                 Some("affected" | "under_investigation") => Status::Other,
-                other => {
+                Some(other) => {
                     return Err(Error::input(
                         display,
-                        format!("statement {i}: unknown status {other:?}"),
+                        format!(
+                            "statement {i}: unknown status `{other}` (not_affected, affected, fixed or under_investigation)"
+                        ),
                     ));
+                }
+                None => {
+                    return Err(Error::input(display, format!("statement {i}: no status")));
                 }
             };
             let mut why: Vec<&str> = Vec::new();
@@ -187,10 +192,22 @@ impl Vex {
             let status = match state {
                 Some("not_affected" | "false_positive") => Status::NotAffected,
                 Some("resolved" | "resolved_with_pedigree") => Status::Fixed,
-                _ => Status::Other,
+                Some("exploitable" | "in_triage") | None => Status::Other,
+                Some(other) => {
+                    return Err(Error::input(
+                        display,
+                        format!(
+                            "vulnerability {i}: unknown analysis.state `{other}` (resolved, resolved_with_pedigree, exploitable, in_triage, false_positive or not_affected)"
+                        ),
+                    ));
+                }
             };
+            // The status says not_affected / fixed already; the state is
+            // kept where it says more.
             let mut why: Vec<String> = Vec::new();
-            if let Some(s) = state {
+            if let Some(s) =
+                state.filter(|s| matches!(*s, "false_positive" | "resolved_with_pedigree"))
+            {
                 why.push(s.to_owned());
             }
             for k in ["justification", "detail"] {
@@ -431,7 +448,15 @@ mod tests {
         let purl: Purl = "pkg:cargo/time@0.1.43".parse().unwrap();
         let s = v.suppression(&["CVE-2020-1"], Some(&purl), "x").unwrap();
         assert_eq!(s.status, Status::Fixed);
-        assert_eq!(s.justification, "resolved: patched downstream");
+        assert_eq!(s.justification, "patched downstream");
+        let mut bad = Vex::default();
+        let err = bad
+            .read_bytes(
+                br#"{"bomFormat":"CycloneDX","vulnerabilities":[{"id":"CVE-1","analysis":{"state":"not_affectd"}}]}"#,
+                "c.json",
+            )
+            .unwrap_err();
+        assert!(err.to_string().contains("`not_affectd`"), "{err}");
     }
 
     #[test]
