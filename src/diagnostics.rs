@@ -122,6 +122,19 @@ pub fn input_error(err: &InputError, text: Option<&str>, color: bool) -> String 
     render(&err.message, &err.path, err.span, text, color)
 }
 
+/// An error and its causes on one line. A cause the message already
+/// quotes (`cannot listen on …: Address already in use`) is not repeated.
+fn chain_message(err: &anyhow::Error) -> String {
+    let mut message = err.to_string();
+    for cause in err.chain().skip(1) {
+        let cause = cause.to_string();
+        if !message.contains(&cause) {
+            message.push_str(&format!(": {cause}"));
+        }
+    }
+    message
+}
+
 /// Prints an error that stops the command.
 pub fn print_fatal(err: &anyhow::Error) {
     let color = stderr_color();
@@ -131,10 +144,7 @@ pub fn print_fatal(err: &anyhow::Error) {
             .write_all(render(&c.message, &c.path, c.span, c.text.as_deref(), color).as_bytes());
         return;
     }
-    let mut message = err.to_string();
-    for cause in err.chain().skip(1) {
-        message.push_str(&format!(": {cause}"));
-    }
+    let message = chain_message(err);
     let renderer = if color {
         Renderer::styled()
     } else {
@@ -165,6 +175,21 @@ pub fn warn(message: &str) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn causes_are_not_repeated() {
+        #[derive(Debug, thiserror::Error)]
+        #[error("cannot listen on 127.0.0.1:1: {source}")]
+        struct Bind {
+            source: std::io::Error,
+        }
+        let io = std::io::Error::new(std::io::ErrorKind::AddrInUse, "Address already in use");
+        let err = anyhow::Error::new(Bind { source: io }).context("admission serve");
+        assert_eq!(
+            chain_message(&err),
+            "admission serve: cannot listen on 127.0.0.1:1: Address already in use"
+        );
+    }
 
     #[test]
     fn lines_between_agrees_with_str_lines() {
