@@ -395,7 +395,19 @@ pub struct BreakGlass {
 
 impl BreakGlass {
     pub fn admits(&self, user: &str, groups: &[String]) -> bool {
-        self.users.iter().any(|u| u == user) || groups.iter().any(|g| self.groups.contains(g))
+        self.admitting(user, groups).is_some()
+    }
+
+    /// Which break-glass entry lets `user` through: `user carol`, or
+    /// `group sre (user carol)`.
+    pub fn admitting(&self, user: &str, groups: &[String]) -> Option<String> {
+        if self.users.iter().any(|u| u == user) {
+            return Some(format!("user {user}"));
+        }
+        groups
+            .iter()
+            .find(|g| self.groups.contains(g))
+            .map(|g| format!("group {g} (user {user})"))
     }
 }
 

@@ -30,7 +30,18 @@ pub fn check(compiled: &Compiled, req: &Request) -> Outcome {
         return out;
     }
     let im = &compiled.config.immutability;
-    let pod = req.describe();
+    // A subresource request's object is the options (PodExecOptions):
+    // name the Pod it is about.
+    let pod = match (
+        &req.sub_resource,
+        req.name.as_deref().filter(|n| !n.is_empty()),
+    ) {
+        (Some(_), Some(name)) => match req.namespace.as_deref().filter(|n| !n.is_empty()) {
+            Some(ns) => format!("Pod {ns}/{name}"),
+            None => format!("Pod {name}"),
+        },
+        _ => req.describe(),
+    };
     let user = if req.user.username.is_empty() {
         "<unknown user>"
     } else {
@@ -89,8 +100,11 @@ pub fn check(compiled: &Compiled, req: &Request) -> Outcome {
     };
     out.relevant = true;
     let mut violation = compiled.admission_violation(meta, message);
-    if im.break_glass.admits(&req.user.username, &req.user.groups) {
-        let who = format!("break-glass identity {user}");
+    if let Some(via) = im
+        .break_glass
+        .admitting(&req.user.username, &req.user.groups)
+    {
+        let who = format!("break-glass {via}");
         violation.exempted = Some(who.clone());
         out.break_glass = Some(who);
     }
