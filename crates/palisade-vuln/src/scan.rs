@@ -210,20 +210,23 @@ fn check(
         return checked;
     }
     let mut vex_notes = Vec::with_capacity(vulns.len());
+    let target = target_ids(sbom);
     for v in &vulns {
         let mut ids: Vec<&str> = vec![v.id.as_str()];
         ids.extend(v.aliases.iter().map(String::as_str));
-        let suppression = vex.suppression(&ids, c.purl.as_ref(), &c.bom_ref).map(|s| {
-            let status = match s.status {
-                crate::vex::Status::Fixed => "fixed",
-                _ => "not_affected",
-            };
-            if s.justification.is_empty() {
-                format!("{status} ({})", s.origin)
-            } else {
-                format!("{status}: {} ({})", s.justification, s.origin)
-            }
-        });
+        let suppression = vex
+            .suppression(&ids, c.purl.as_ref(), &c.bom_ref, &target)
+            .map(|s| {
+                let status = match s.status {
+                    crate::vex::Status::Fixed => "fixed",
+                    _ => "not_affected",
+                };
+                if s.justification.is_empty() {
+                    format!("{status} ({})", s.origin)
+                } else {
+                    format!("{status}: {} ({})", s.justification, s.origin)
+                }
+            });
         add_findings(&mut checked.findings, &subject, v, suppression.clone());
         vex_notes.push(suppression);
     }
@@ -469,4 +472,20 @@ fn undecided_rule() -> RuleMeta {
             "## What it does\n\nReports an advisory that names the package but whose affected versions could not be decided: a version that does not parse in the ecosystem's scheme, an ecosystem without a known version order, or only GIT ranges.",
         ),
     }
+}
+
+/// What the scanned artifact is known by, for VEX products naming it.
+fn target_ids(sbom: &Sbom) -> crate::vex::TargetIds {
+    let t = &sbom.target;
+    let mut ids = vec![t.name.clone()];
+    ids.extend(t.image_digest.iter().cloned());
+    ids.extend(t.image_id.iter().cloned());
+    ids.extend(t.repo_tags.iter().cloned());
+    // A tag or digest reference carries the digest after `@`.
+    let digests: Vec<String> = ids
+        .iter()
+        .filter_map(|i| i.split_once('@').map(|(_, d)| d.to_owned()))
+        .collect();
+    ids.extend(digests);
+    crate::vex::TargetIds(ids)
 }

@@ -28,6 +28,10 @@ pub enum Status {
 pub struct Statement {
     pub vulnerability: String,
     pub products: Vec<String>,
+    /// Products named with `subcomponents` (OpenVEX): the statement is
+    /// about those subcomponents *inside* that product, so it applies only
+    /// when the product is the scanned artifact.
+    pub scoped: Vec<(Vec<String>, Vec<String>)>,
     pub status: Status,
     pub justification: String,
     /// The document it came from.
@@ -46,33 +50,61 @@ pub struct Vex {
     pub statements: Vec<Statement>,
 }
 
-fn products_openvex(v: &Value) -> Vec<String> {
-    let mut out = Vec::new();
+/// The identifiers of one OpenVEX product or subcomponent: `@id` and
+/// `identifiers.purl`.
+fn identifiers(p: &Value) -> Vec<String> {
+    match p {
+        Value::String(s) => vec![s.clone()],
+        Value::Object(_) => [p.get("@id"), p.pointer("/identifiers/purl")]
+            .into_iter()
+            .flatten()
+            .filter_map(Value::as_str)
+            .map(str::to_owned)
+            .collect(),
+        _ => Vec::new(),
+    }
+}
+
+/// OpenVEX products: those named alone, and those with subcomponents
+/// (product identifiers, subcomponent identifiers).
+fn products_openvex(v: &Value) -> (Vec<String>, Vec<(Vec<String>, Vec<String>)>) {
+    let mut plain = Vec::new();
+    let mut scoped = Vec::new();
     for p in v.as_array().into_iter().flatten() {
-        match p {
-            Value::String(s) => out.push(s.clone()),
-            Value::Object(_) => {
-                if let Some(id) = p.get("@id").and_then(Value::as_str) {
-                    out.push(id.to_owned());
-                }
-                if let Some(purl) = p.pointer("/identifiers/purl").and_then(Value::as_str) {
-                    out.push(purl.to_owned());
-                }
-                for sub in p
-                    .get("subcomponents")
-                    .and_then(Value::as_array)
-                    .into_iter()
-                    .flatten()
-                {
-                    if let Some(id) = sub.get("@id").and_then(Value::as_str) {
-                        out.push(id.to_owned());
-                    }
-                }
-            }
-            _ => {}
+        let subs: Vec<String> = p
+            .get("subcomponents")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+            .flat_map(identifiers)
+            .collect();
+        if subs.is_empty() {
+            plain.extend(identifiers(p));
+        } else {
+            scoped.push((identifiers(p), subs));
         }
     }
-    out
+    (plain, scoped)
+}
+
+/// What the scanned artifact is known by: its name, image digests, tags.
+#[derive(Debug, Clone, Default)]
+pub struct TargetIds(pub Vec<String>);
+
+impl TargetIds {
+    /// Whether a VEX product names the artifact: the same string, or a
+    /// purl (`pkg:oci/app@sha256%3A…`) or reference whose digest is one of
+    /// the artifact's.
+    fn matches(&self, product: &str) -> bool {
+        let decoded = product.replace("%3A", ":").replace("%3a", ":");
+        self.0.iter().any(|id| {
+            !id.is_empty()
+                && (id == product
+                    || (id.starts_with("sha256:")
+                        && (decoded.ends_with(&format!("@{id}"))
+                            || decoded.contains(&format!("@{id}?")))))
+        })
+    }
 }
 
 impl Vex {
@@ -114,6 +146,7 @@ impl Vex {
         let doc_time = timestamp(doc.get("timestamp"))
             .map_err(|e| Error::input(display, format!("document timestamp: {e}")))?;
         for (i, s) in statements.iter().enumerate() {
+            let (products, scoped) = s.get("products").map(products_openvex).unwrap_or_default();
             let time = timestamp(s.get("timestamp"))
                 .map_err(|e| Error::input(display, format!("statement {i}: timestamp: {e}")))?
                 .or(doc_time);
@@ -157,7 +190,8 @@ impl Vex {
             }
             self.statements.push(Statement {
                 vulnerability: vuln,
-                products: s.get("products").map(products_openvex).unwrap_or_default(),
+                products,
+                scoped,
                 status,
                 justification: why.join(": "),
                 origin: display.to_owned(),
@@ -238,6 +272,7 @@ impl Vex {
                 self.statements.push(Statement {
                     vulnerability: vuln,
                     products: products.clone(),
+                    scoped: Vec::new(),
                     status,
                     justification: why.join(": "),
                     origin: display.to_owned(),
@@ -255,18 +290,26 @@ impl Vex {
     /// ones), so `affected` after `not_affected` suppresses nothing.
     /// Products match by purl (package and, when the statement gives one,
     /// version; qualifiers ignored) or by bom-ref.
+    /// A product naming the scanned artifact itself (`target`) covers
+    /// all its components; a product with subcomponents covers those
+    /// subcomponents only in that artifact.
     pub fn suppression(
         &self,
         ids: &[&str],
         purl: Option<&Purl>,
         bom_ref: &str,
+        target: &TargetIds,
     ) -> Option<&Statement> {
+        let component = |p: &String| product_matches(p, purl, bom_ref);
         self.statements
             .iter()
             .filter(|s| {
                 ids.iter().any(|i| i.eq_ignore_ascii_case(&s.vulnerability))
-                    && (s.products.is_empty()
-                        || s.products.iter().any(|p| product_matches(p, purl, bom_ref)))
+                    && ((s.products.is_empty() && s.scoped.is_empty())
+                        || s.products.iter().any(|p| component(p) || target.matches(p))
+                        || s.scoped.iter().any(|(product, subs)| {
+                            product.iter().any(|p| target.matches(p)) && subs.iter().any(component)
+                        }))
             })
             .max_by_key(|s| (s.time, s.order))
             .filter(|s| s.status != Status::Other)
@@ -372,7 +415,12 @@ mod tests {
         assert_eq!(v.statements.len(), 2);
         let purl: Purl = "pkg:pypi/requests@2.19.0".parse().unwrap();
         let s = v
-            .suppression(&["GHSA-x", "CVE-2018-18074"], Some(&purl), "r")
+            .suppression(
+                &["GHSA-x", "CVE-2018-18074"],
+                Some(&purl),
+                "r",
+                &TargetIds::default(),
+            )
             .unwrap();
         assert_eq!(
             s.justification,
@@ -380,12 +428,18 @@ mod tests {
         );
         let other: Purl = "pkg:pypi/requests@2.20.0".parse().unwrap();
         assert!(
-            v.suppression(&["CVE-2018-18074"], Some(&other), "r")
-                .is_none()
+            v.suppression(
+                &["CVE-2018-18074"],
+                Some(&other),
+                "r",
+                &TargetIds::default()
+            )
+            .is_none()
         );
         let x: Purl = "pkg:npm/x@1.0.0".parse().unwrap();
         assert!(
-            v.suppression(&["CVE-1"], Some(&x), "r").is_none(),
+            v.suppression(&["CVE-1"], Some(&x), "r", &TargetIds::default())
+                .is_none(),
             "affected does not suppress"
         );
     }
@@ -409,7 +463,7 @@ mod tests {
             let mut v = Vex::default();
             v.read_bytes(doc(a, b).as_bytes(), "x").unwrap();
             assert!(
-                v.suppression(&["CVE-2020-28493"], Some(&purl), "r")
+                v.suppression(&["CVE-2020-28493"], Some(&purl), "r", &TargetIds::default())
                     .is_none()
             );
         }
@@ -423,7 +477,7 @@ mod tests {
         )
         .unwrap();
         let s = v
-            .suppression(&["CVE-2020-28493"], Some(&purl), "r")
+            .suppression(&["CVE-2020-28493"], Some(&purl), "r", &TargetIds::default())
             .unwrap();
         assert_eq!(s.origin, "new");
         assert!(
@@ -438,6 +492,32 @@ mod tests {
         assert_eq!(parse_rfc3339("2024-13-01T00:00:00Z"), None);
     }
 
+    /// A product with subcomponents covers them only inside that product;
+    /// a product naming the scanned image covers all its components.
+    #[test]
+    fn subcomponents_apply_inside_their_product_only() {
+        let doc = |product: &str, subs: &str| {
+            format!(
+                r#"{{"statements":[{{"vulnerability":"CVE-2020-28493","status":"not_affected","justification":"vulnerable_code_not_in_execute_path","products":[{{"@id":"{product}"{subs}}}]}}]}}"#
+            )
+        };
+        let sub = r#","subcomponents":[{"@id":"pkg:pypi/jinja2@2.11.2"}]"#;
+        let jinja: Purl = "pkg:pypi/jinja2@2.11.2".parse().unwrap();
+        let this = TargetIds(vec!["app.tar".into(), format!("sha256:{}", "a".repeat(64))]);
+        let check = |text: String| {
+            let mut v = Vex::default();
+            v.read_bytes(text.as_bytes(), "v.json").unwrap();
+            v.suppression(&["CVE-2020-28493"], Some(&jinja), "r", &this)
+                .is_some()
+        };
+        let other = format!("pkg:oci/other@sha256%3A{}", "0".repeat(64));
+        let own = format!("pkg:oci/app@sha256%3A{}?arch=amd64", "a".repeat(64));
+        assert!(!check(doc(&other, sub)), "another image's VEX");
+        assert!(check(doc(&own, sub)), "this image's subcomponent");
+        assert!(check(doc(&own, "")), "this image as a whole");
+        assert!(!check(doc(&other, "")), "another image as a whole");
+    }
+
     #[test]
     fn cyclonedx_vex() {
         let doc = br#"{"bomFormat":"CycloneDX","specVersion":"1.6","vulnerabilities":[
@@ -446,7 +526,9 @@ mod tests {
         let mut v = Vex::default();
         v.read_bytes(doc, "b.cdx.json").unwrap();
         let purl: Purl = "pkg:cargo/time@0.1.43".parse().unwrap();
-        let s = v.suppression(&["CVE-2020-1"], Some(&purl), "x").unwrap();
+        let s = v
+            .suppression(&["CVE-2020-1"], Some(&purl), "x", &TargetIds::default())
+            .unwrap();
         assert_eq!(s.status, Status::Fixed);
         assert_eq!(s.justification, "patched downstream");
         let mut bad = Vex::default();
