@@ -31,7 +31,7 @@ pub struct Statement {
     /// Products named with `subcomponents` (OpenVEX): the statement is
     /// about those subcomponents *inside* that product, so it applies only
     /// when the product is the scanned artifact.
-    pub scoped: Vec<(Vec<String>, Vec<String>)>,
+    pub scoped: Vec<Scoped>,
     pub status: Status,
     pub justification: String,
     /// The document it came from.
@@ -43,6 +43,9 @@ pub struct Statement {
     /// given): among statements made at the same time, the later wins.
     pub order: usize,
 }
+
+/// A product's identifiers and the identifiers of its subcomponents.
+pub type Scoped = (Vec<String>, Vec<String>);
 
 /// Statements from one or more documents.
 #[derive(Debug, Clone, Default)]
@@ -67,7 +70,7 @@ fn identifiers(p: &Value) -> Vec<String> {
 
 /// OpenVEX products: those named alone, and those with subcomponents
 /// (product identifiers, subcomponent identifiers).
-fn products_openvex(v: &Value) -> (Vec<String>, Vec<(Vec<String>, Vec<String>)>) {
+fn products_openvex(v: &Value) -> (Vec<String>, Vec<Scoped>) {
     let mut plain = Vec::new();
     let mut scoped = Vec::new();
     for p in v.as_array().into_iter().flatten() {
