@@ -27,7 +27,10 @@ pub fn printable(s: &str) -> Cow<'_, str> {
 
 /// [`printable`], with line breaks and tabs kept: for whole reports.
 pub fn printable_lines(s: &str) -> Cow<'_, str> {
-    if !s.chars().any(|c| needs_escape(c) && !matches!(c, '\n' | '\t')) {
+    if !s
+        .chars()
+        .any(|c| needs_escape(c) && !matches!(c, '\n' | '\t'))
+    {
         return Cow::Borrowed(s);
     }
     let mut out = String::with_capacity(s.len() + 8);
@@ -133,7 +136,10 @@ mod tests {
     #[test]
     fn lines_keep_their_breaks_also_across_split_writes() {
         use std::io::Write as _;
-        assert_eq!(printable_lines("a\tb\n\u{1b}c\r\n"), "a\tb\n\\u{1b}c\\u{d}\n");
+        assert_eq!(
+            printable_lines("a\tb\n\u{1b}c\r\n"),
+            "a\tb\n\\u{1b}c\\u{d}\n"
+        );
         let mut out = Vec::new();
         let mut w = PrintableWriter::new(&mut out, true);
         let text = "é\u{1b}[2J\n";

@@ -357,7 +357,9 @@ mod tests {
         .unwrap();
         assert!(s.selects(&real.join("rootfs")), "{:?}", s.mounts);
         assert!(s.selects(&real.join("later/rootfs")), "{:?}", s.mounts);
-        let err = config(|c| c.summary_interval = u64::MAX).validate().unwrap_err();
+        let err = config(|c| c.summary_interval = u64::MAX)
+            .validate()
+            .unwrap_err();
         assert_eq!(err.field, "summary-interval");
     }
 

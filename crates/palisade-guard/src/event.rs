@@ -336,7 +336,10 @@ mod tests {
             .filter(|i| sink.emit(&serde_json::json!({ "n": i })))
             .count();
         // One line is with the writer, the queue holds the others.
-        assert!((QUEUE_LINES..=QUEUE_LINES + 1).contains(&queued), "{queued}");
+        assert!(
+            (QUEUE_LINES..=QUEUE_LINES + 1).contains(&queued),
+            "{queued}"
+        );
         drop(sink);
         assert!(started.elapsed() < DRAIN_TIMEOUT + Duration::from_secs(2));
     }
