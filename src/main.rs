@@ -6,6 +6,7 @@ mod cli;
 mod commands;
 mod config;
 mod diagnostics;
+mod interrupt;
 mod progress;
 
 use std::process::ExitCode;
@@ -32,12 +33,23 @@ fn main() -> ExitCode {
         Command::Rbac(cmd) => commands::rbac::run(cmd),
         Command::Policy(cmd) => commands::policy::run(cmd),
         Command::Admission(cmd) => commands::admission::run(cmd),
-        Command::Sbom(args) => commands::sbom::run(*args),
+        Command::Sbom(args) => {
+            interrupt::remove_staging_on_signals();
+            commands::sbom::run(*args)
+        }
         Command::Db(cmd) => commands::vuln::run_db(cmd),
-        Command::Vuln(args) => commands::vuln::run_vuln(*args),
+        Command::Vuln(args) => {
+            interrupt::remove_staging_on_signals();
+            commands::vuln::run_vuln(*args)
+        }
     };
     match result {
         Ok(code) => code,
+        // Stopped by SIGINT/SIGTERM: the scan's "interrupted" error is the
+        // signal's doing; end as the signal would.
+        Err(_) if interrupt::exit_code().is_some() => {
+            ExitCode::from(interrupt::exit_code().unwrap_or(EXIT_ERROR))
+        }
         Err(err) => {
             diagnostics::print_fatal(&err);
             ExitCode::from(EXIT_ERROR)

@@ -613,6 +613,8 @@ pub fn scan_image(
     }
     .map_err(|e| Error::io(name, &e))?;
     let root = tmp.path();
+    // Dropped before `tmp`: removes the directory, then unlists it.
+    let _listed = super::staging::Registered::new(root);
     let mut applier = Applier::default();
     if let Some(p) = &opts.progress {
         p.start("applying layers", resolved.layers.len() as u64);

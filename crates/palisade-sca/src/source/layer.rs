@@ -358,6 +358,11 @@ impl Applier {
         limits: &Limits,
     ) -> Result<()> {
         let warnings = walk(tar, display, &mut |entry| match entry {
+            // SIGINT/SIGTERM: stop writing, so the staging directory can go.
+            _ if super::staging::cancelled() => Err(Error::Io {
+                path: display.to_owned(),
+                message: "interrupted".into(),
+            }),
             Entry::Opaque { path } => {
                 self.opaque(path, index, root);
                 Ok(())

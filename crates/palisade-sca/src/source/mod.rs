@@ -8,6 +8,7 @@ pub mod layer;
 mod pipe;
 pub mod registry;
 pub mod section;
+pub mod staging;
 
 use std::io::Read;
 use std::path::Path;
