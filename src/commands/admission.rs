@@ -213,8 +213,7 @@ fn manifests_cmd(args: &ManifestsArgs) -> Result<ExitCode> {
         .tls_secret
         .clone()
         .unwrap_or_else(|| format!("{}-tls", args.name));
-    let secret_ok = tls_secret.len() <= 253 && tls_secret.split('.').all(|l| dns_label(l).is_ok());
-    if !secret_ok {
+    if !palisade_core::names::is_dns_subdomain(&tls_secret) {
         bail!(
             "--tls-secret `{}`: not a valid Secret name",
             palisade_core::text::printable(&tls_secret)
@@ -263,13 +262,7 @@ fn service_name(s: &str) -> Result<String, String> {
 /// and ending with a letter or digit. Checked here so that a typo fails at
 /// once instead of at `kubectl apply`.
 fn dns_label(s: &str) -> Result<String, String> {
-    let ok = !s.is_empty()
-        && s.len() <= 63
-        && s.bytes()
-            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
-        && !s.starts_with('-')
-        && !s.ends_with('-');
-    if ok {
+    if palisade_core::names::is_dns_label(s) {
         Ok(s.to_string())
     } else {
         Err(format!(

@@ -362,16 +362,7 @@ fn finish(errors: &[String], skip_invalid: bool) -> Result<ExitCode> {
 /// A name the API server accepts for a Role and its binding (a path
 /// segment; a DNS subdomain is what `kubectl` users expect).
 fn check_role_name(name: &str) -> Result<()> {
-    let dns_subdomain = name.len() <= 253
-        && name.split('.').all(|label| {
-            !label.is_empty()
-                && label
-                    .bytes()
-                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
-                && !label.starts_with('-')
-                && !label.ends_with('-')
-        });
-    if !dns_subdomain {
+    if !palisade_core::names::is_dns_subdomain(name) {
         bail!(
             "--name `{}`: not a valid Role name (lowercase letters, digits, `-` and `.`, starting and ending with a letter or digit)",
             palisade_core::text::printable(name)

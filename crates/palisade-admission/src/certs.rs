@@ -49,15 +49,6 @@ pub fn dns_names(service: &str, namespace: &str) -> Vec<String> {
     ]
 }
 
-fn is_dns_label(s: &str) -> bool {
-    !s.is_empty()
-        && s.len() <= 63
-        && s.bytes()
-            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
-        && !s.starts_with('-')
-        && !s.ends_with('-')
-}
-
 /// The date `days` from today (UTC).
 fn ymd_in(days: i64) -> palisade_core::date::Date {
     let now = std::time::SystemTime::now()
@@ -83,7 +74,7 @@ pub fn generate(
     days: u32,
 ) -> Result<Bundle, CertError> {
     for n in [service, namespace] {
-        if !is_dns_label(n) {
+        if !palisade_core::names::is_dns_label(n) {
             return Err(CertError::Name(n.to_string()));
         }
     }

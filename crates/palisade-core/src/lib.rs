@@ -9,6 +9,7 @@
 pub mod date;
 pub mod finding;
 pub mod location;
+pub mod names;
 pub mod report;
 pub mod reporter;
 pub mod resource;

@@ -102,11 +102,14 @@ pub fn collect(args: &[PathBuf], options: &WalkOptions) -> (Vec<Input>, Vec<Inpu
     // the same file (device and inode; else the same path without `.`
     // components) is scanned once. (Not the display path: names differing
     // in invalid UTF-8 display alike.)
-    let mut seen = std::collections::HashSet::new();
-    inputs.retain(|i| match i {
-        Input::Stdin => true,
-        Input::File { path, .. } => seen.insert(file_identity(path)),
-    });
+    // One argument walks each file once: no `stat` per file for that.
+    if args.len() > 1 {
+        let mut seen = std::collections::HashSet::new();
+        inputs.retain(|i| match i {
+            Input::Stdin => true,
+            Input::File { path, .. } => seen.insert(file_identity(path)),
+        });
+    }
     (inputs, errors)
 }
 

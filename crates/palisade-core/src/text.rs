@@ -11,43 +11,26 @@ use std::io;
 /// paths and messages from scanned files go through this before a
 /// terminal report prints them.
 pub fn printable(s: &str) -> Cow<'_, str> {
-    if !s.chars().any(needs_escape) {
-        return Cow::Borrowed(s);
-    }
-    let mut out = String::with_capacity(s.len() + 8);
-    for c in s.chars() {
-        if needs_escape(c) {
-            let _ = write!(out, "\\u{{{:x}}}", u32::from(c));
-        } else {
-            out.push(c);
-        }
-    }
-    Cow::Owned(out)
+    escaped(s, needs_escape)
 }
 
 /// [`printable`], with line breaks and tabs kept: for whole reports.
 pub fn printable_lines(s: &str) -> Cow<'_, str> {
-    if !s
-        .chars()
-        .any(|c| needs_escape(c) && !matches!(c, '\n' | '\t'))
-    {
+    escaped(s, |c| needs_escape(c) && !matches!(c, '\n' | '\t'))
+}
+
+/// `s` with the characters `escape` picks written as `\u{…}`.
+fn escaped(s: &str, escape: impl Fn(char) -> bool) -> Cow<'_, str> {
+    if !s.chars().any(&escape) {
         return Cow::Borrowed(s);
     }
     let mut out = String::with_capacity(s.len() + 8);
-    for line in s.split_inclusive('\n') {
-        let (body, end) = match line.strip_suffix('\n') {
-            Some(body) => (body, "\n"),
-            None => (line, ""),
-        };
-        for part in body.split_inclusive('\t') {
-            let (text, tab) = match part.strip_suffix('\t') {
-                Some(text) => (text, "\t"),
-                None => (part, ""),
-            };
-            out.push_str(&printable(text));
-            out.push_str(tab);
+    for c in s.chars() {
+        if escape(c) {
+            let _ = write!(out, "\\u{{{:x}}}", u32::from(c));
+        } else {
+            out.push(c);
         }
-        out.push_str(end);
     }
     Cow::Owned(out)
 }

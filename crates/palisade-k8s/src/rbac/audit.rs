@@ -47,8 +47,6 @@ pub struct AuditLog {
     pub events: usize,
     pub first: Option<String>,
     pub last: Option<String>,
-    /// The last file an event was read from.
-    read_from: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -125,12 +123,16 @@ impl AuditLog {
         let mut line_no = 0usize;
         let mut reader = reader;
         let mut buf = Vec::new();
+        // Nothing read yet: a document that does not end on its first line
+        // may be a pretty-printed EventList.
+        let mut at_start = true;
         loop {
             buf.clear();
             line_no += 1;
             match read_line_limited(&mut reader, &mut buf) {
                 Ok(None) => break,
                 Ok(Some(false)) => {
+                    at_start = false;
                     self.bad(
                         name,
                         line_no,
@@ -149,11 +151,12 @@ impl AuditLog {
             if trimmed.is_empty() {
                 continue;
             }
+            let first = std::mem::replace(&mut at_start, false);
             match serde_json::from_str::<RawEvent>(trimmed) {
                 Ok(ev) => self.add_document(ev, &mut seen, name, line_no),
                 // A first line that opens a JSON document without closing
                 // it: a pretty-printed EventList (`jq .`), read whole.
-                Err(e) if e.is_eof() && self.nothing_from(name) => {
+                Err(e) if e.is_eof() && first => {
                     let mut doc = buf.clone();
                     let read = (&mut reader).take(MAX_DOCUMENT_BYTES).read_to_end(&mut doc);
                     match read {
@@ -178,13 +181,7 @@ impl AuditLog {
         }
     }
 
-    /// Whether nothing was read from `name` yet (the start of a file).
-    fn nothing_from(&self, name: &str) -> bool {
-        !self.malformed.iter().any(|(f, _, _)| f == name) && self.read_from.as_deref() != Some(name)
-    }
-
     fn add_document(&mut self, ev: RawEvent, seen: &mut HashSet<String>, name: &str, line: usize) {
-        self.read_from = Some(name.to_string());
         if ev.kind != "EventList" {
             return self.add(ev, seen, name, line);
         }
