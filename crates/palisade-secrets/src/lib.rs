@@ -4,7 +4,8 @@
 //! binary, users add their own in the same format) where each rule has a
 //! stable id, a regex, keywords, an optional entropy threshold, a severity,
 //! an allowlist and examples. A [`RuleSet`] compiles them into one
-//! Aho-Corasick automaton over every rule's keywords: a file is searched for
+//! Aho-Corasick automaton over every rule's keywords (a hand-written DFA
+//! searching four parts of a text at once): a file is searched for
 //! keywords first, and only the regexes of the rules whose keywords occur run
 //! on it, so most files never reach a regex.
 //!
@@ -17,6 +18,7 @@
 
 mod entropy;
 mod error;
+mod keywords;
 mod redact;
 mod rule;
 mod ruleset;

@@ -6,10 +6,10 @@ use std::io::Read as _;
 use std::path::Path;
 use std::sync::{Arc, LazyLock};
 
-use aho_corasick::{AhoCorasick, AhoCorasickKind, MatchKind};
 use serde::Deserialize;
 
 use crate::error::RuleError;
+use crate::keywords::Keywords;
 use crate::rule::{Allowlist, RawAllowlist, RawRule, SecretRule};
 
 /// The built-in rules, embedded in the binary.
@@ -230,7 +230,7 @@ pub struct RuleSet {
     /// Applies to every rule.
     pub(crate) allowlist: Allowlist,
     /// `None` when no rule has keywords.
-    prefilter: Option<AhoCorasick>,
+    prefilter: Option<Keywords>,
     /// For each keyword of the automaton, the rules it selects.
     keyword_rules: Vec<Vec<u32>>,
     /// Rules without keywords: they run on every text.
@@ -253,14 +253,8 @@ impl RuleSet {
         let prefilter = if keywords.is_empty() {
             None
         } else {
-            Some(
-                AhoCorasick::builder()
-                    .ascii_case_insensitive(true)
-                    .match_kind(MatchKind::Standard)
-                    .kind(Some(AhoCorasickKind::DFA))
-                    .build(keywords.keys())
-                    .map_err(|e| RuleError::Prefilter(e.to_string()))?,
-            )
+            let keys: Vec<&str> = keywords.keys().copied().collect();
+            Some(Keywords::new(&keys).map_err(RuleError::Prefilter)?)
         };
         let keyword_rules = keywords.into_values().collect();
         Ok(RuleSet {
@@ -305,14 +299,13 @@ impl RuleSet {
             }
         }
         if let Some(ac) = &self.prefilter {
-            for m in ac.find_overlapping_iter(text) {
-                let k = m.pattern().as_usize();
+            ac.for_each(text, |k, start| {
                 for &r in self.keyword_rules.get(k).map(Vec::as_slice).unwrap_or(&[]) {
                     if let Some(h) = hits.get_mut(r as usize) {
-                        h.get_or_insert_with(Vec::new).push(m.start());
+                        h.get_or_insert_with(Vec::new).push(start);
                     }
                 }
-            }
+            });
         }
         hits.into_iter()
             .enumerate()
