@@ -304,14 +304,16 @@ impl SecretScan {
             .map(|mut r| std::mem::take(&mut *r))
             .unwrap_or_default();
         let done = self.done.lock().map(|d| d.clone()).unwrap_or_default();
+        // Unsorted: the report sorts findings and errors (and the list of
+        // large files is sorted below).
         let mut inputs = rest;
         inputs.extend(manifests.into_iter().filter(|i| match i {
             Input::File { path, .. } => !done.contains(path),
             Input::Stdin => false,
         }));
-        inputs.sort();
         let bar = progress::files(inputs.len(), 0, !quiet && !no_progress);
-        let result = self.scanner.scan_inputs(&inputs, &|| bar.inc(1));
+        let mut result = self.scanner.scan_inputs(&inputs, &|| bar.inc(1));
+        result.too_large.sort();
         bar.finish_and_clear();
         outcome.findings.extend(result.findings);
         outcome.errors.extend(result.errors);

@@ -79,25 +79,25 @@ fn io_error(display: &str, err: &io::Error) -> InputError {
 /// Expands the user's arguments (`-` is stdin) into the inputs to read,
 /// sorted, plus errors for arguments that cannot be used.
 pub fn collect(args: &[PathBuf], options: &WalkOptions) -> (Vec<Input>, Vec<InputError>) {
-    let mut inputs = Vec::new();
+    // Inputs with their sort keys, computed by the walker's threads.
+    let mut keyed = Vec::new();
     let mut errors = Vec::new();
     for arg in args {
         if arg.as_os_str() == "-" {
-            inputs.push(Input::Stdin);
+            keyed.push(keyed_input(Input::Stdin));
             continue;
         }
         let display = display_of(arg);
         match fs::metadata(arg) {
             Err(e) => errors.push(io_error(&display, &e)),
-            Ok(m) if m.is_dir() => walk(arg, options, &mut inputs, &mut errors),
-            Ok(_) => inputs.push(Input::File {
+            Ok(m) if m.is_dir() => walk(arg, options, &mut keyed, &mut errors),
+            Ok(_) => keyed.push(keyed_input(Input::File {
                 path: arg.clone(),
                 display,
-            }),
+            })),
         }
     }
-    inputs.sort();
-    inputs.dedup();
+    let mut inputs = sorted(keyed);
     // `scan . e.yaml` or `scan a/e.yaml a/../a/e.yaml` name one file twice:
     // the same file (device and inode; else the same path without `.`
     // components) is scanned once. (Not the display path: names differing
@@ -111,6 +111,50 @@ pub fn collect(args: &[PathBuf], options: &WalkOptions) -> (Vec<Input>, Vec<Inpu
         });
     }
     (inputs, errors)
+}
+
+/// An input and its [`order_key`].
+type Keyed = (Vec<u8>, Input);
+
+fn keyed_input(input: Input) -> Keyed {
+    (order_key(&input), input)
+}
+
+/// Sorted in `Input`'s order (stdin first, then paths compared component
+/// by component), duplicates dropped. A byte key computed once per input:
+/// `Path`'s comparison re-parses components on every call, and sorting a
+/// 46,000-file tree that way took ~0.1 s alone on one core before any file
+/// was scanned.
+fn sorted(mut keyed: Vec<Keyed>) -> Vec<Input> {
+    keyed.sort_unstable_by(|a, b| a.0.cmp(&b.0).then_with(|| a.1.cmp(&b.1)));
+    keyed.dedup_by(|later, first| later.0 == first.0 && later.1 == first.1);
+    keyed.into_iter().map(|(_, i)| i).collect()
+}
+
+/// Bytes that compare as `Input`'s order: each path component as a kind
+/// byte (in `Component`'s order) and its name, separated by NUL, which no
+/// name holds, so a name sorts before its extensions as in `OsStr`'s order.
+/// Equal keys leave the order to `Input::cmp` (the display name).
+fn order_key(input: &Input) -> Vec<u8> {
+    let Input::File { path, .. } = input else {
+        return Vec::new();
+    };
+    let mut key = Vec::with_capacity(path.as_os_str().len() + 8);
+    for c in path.components() {
+        if !key.is_empty() {
+            key.push(0);
+        }
+        let kind = match c {
+            std::path::Component::Prefix(_) => 1,
+            std::path::Component::RootDir => 2,
+            std::path::Component::CurDir => 3,
+            std::path::Component::ParentDir => 4,
+            std::path::Component::Normal(_) => 5,
+        };
+        key.push(kind);
+        key.extend_from_slice(c.as_os_str().as_encoded_bytes());
+    }
+    key
 }
 
 /// What makes two paths the same file.
@@ -135,7 +179,7 @@ fn file_identity(path: &Path) -> FileIdentity {
     )
 }
 
-fn walk(root: &Path, options: &WalkOptions, inputs: &mut Vec<Input>, errors: &mut Vec<InputError>) {
+fn walk(root: &Path, options: &WalkOptions, inputs: &mut Vec<Keyed>, errors: &mut Vec<InputError>) {
     let found = Mutex::new((Vec::new(), Vec::new()));
     let walker = ignore::WalkBuilder::new(root)
         .follow_links(true)
@@ -151,7 +195,7 @@ fn walk(root: &Path, options: &WalkOptions, inputs: &mut Vec<Input>, errors: &mu
     walker.run(|| {
         let found = &found;
         Box::new(move |entry| {
-            let push = |item: Result<Input, InputError>| {
+            let push = |item: Result<Keyed, InputError>| {
                 if let Ok(mut guard) = found.lock() {
                     match item {
                         Ok(i) => guard.0.push(i),
@@ -169,10 +213,10 @@ fn walk(root: &Path, options: &WalkOptions, inputs: &mut Vec<Input>, errors: &mu
                 Ok(entry) => {
                     let is_file = entry.file_type().is_some_and(|t| t.is_file());
                     if is_file && wanted(entry.path()) {
-                        push(Ok(Input::File {
+                        push(Ok(keyed_input(Input::File {
                             path: entry.path().to_path_buf(),
                             display: display_of(entry.path()),
-                        }));
+                        })));
                     }
                 }
                 // A broken symlink (dangling, or looping on itself) is not
@@ -383,5 +427,28 @@ mod tests {
         assert_eq!(human_bytes(128 * 1024 * 1024), "128 MiB");
         assert_eq!(human_bytes(1536), "1.5 KiB");
         assert_eq!(human_bytes(10), "10 B");
+    }
+
+    proptest::proptest! {
+        /// The byte key sorts and de-duplicates exactly as `Input`'s
+        /// derived order does, redundant separators and `.` included.
+        #[test]
+        fn sorted_is_the_derived_order(
+            paths in proptest::collection::vec("(/|\\./|\\.\\./)?([ab.\\-]{1,3}/{1,2}){0,3}[ab.\\-]{0,3}", 0..40),
+            stdin in proptest::bool::ANY,
+        ) {
+            let mut inputs: Vec<Input> = paths
+                .iter()
+                .map(|p| Input::File { path: PathBuf::from(p), display: display_of(Path::new(p)) })
+                .collect();
+            if stdin {
+                inputs.push(Input::Stdin);
+            }
+            let mut expected = inputs.clone();
+            expected.sort();
+            expected.dedup();
+            let inputs = sorted(inputs.into_iter().map(keyed_input).collect());
+            proptest::prop_assert_eq!(inputs, expected);
+        }
     }
 }
