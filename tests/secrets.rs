@@ -88,6 +88,50 @@ fn summary(f: &Value) -> String {
     )
 }
 
+/// Repository internals are not inputs: `.git` below the target (the
+/// directory of a clone, the file of a submodule) is not walked, while a
+/// file in it named on the command line, and the rest of a hidden
+/// directory, are scanned.
+#[test]
+fn git_internals_are_skipped_unless_named() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    let config = format!("[remote \"origin\"]\n\turl = https://x:{GH}@github.com/o/r\n");
+    fs::create_dir_all(root.join(".git/refs")).unwrap();
+    fs::write(root.join(".git/config"), &config).unwrap();
+    fs::create_dir_all(root.join("vendor/lib")).unwrap();
+    fs::write(
+        root.join("vendor/lib/.git"),
+        format!("gitdir: ../.git/modules/lib\n# {GH}\n"),
+    )
+    .unwrap();
+    fs::create_dir_all(root.join(".github")).unwrap();
+    fs::write(root.join(".github/ci.env"), format!("GITHUB_TOKEN={GH}\n")).unwrap();
+    let (report, code) = scan_json(root, &[]);
+    assert_eq!(code, 1);
+    let got: Vec<String> = findings(&report).iter().map(summary).collect();
+    assert_eq!(got, vec!["SEC040 .github/ci.env:1 -"]);
+
+    let out = palisade()
+        .current_dir(root)
+        .args([
+            "scan",
+            ".git/config",
+            "--scanners",
+            "secret",
+            "--format",
+            "json",
+        ])
+        .output()
+        .unwrap();
+    let got: Vec<String> = findings(&json_of(&out.stdout))
+        .iter()
+        .map(summary)
+        .collect();
+    assert_eq!(got.len(), 1, "{got:?}");
+    assert!(got[0].ends_with(".git/config:2 -"), "{got:?}");
+}
+
 #[test]
 fn finds_secrets_in_files_and_objects_once_each_and_redacts_them() {
     let dir = tempfile::tempdir().unwrap();

@@ -117,13 +117,16 @@ pub(crate) fn collect(
     let (all, errors) = source::collect(targets, &options);
     let mut manifests = Vec::new();
     let mut rest = Vec::new();
+    // The walk leaves out `.git` below a target; a target inside one (a
+    // bare repository) keeps only the files named on the command line.
+    let target_in_git = targets.iter().any(|t| in_git_dir(t));
     for input in all {
         let Input::File { path, .. } = &input else {
             manifests.push(input);
             continue;
         };
         let named = targets.iter().any(|t| t == path);
-        if !named && in_git_dir(path) {
+        if !named && target_in_git && in_git_dir(path) {
             continue;
         }
         let yaml = path.extension().and_then(|e| e.to_str()).is_some_and(|e| {

@@ -44,7 +44,9 @@ pub struct WalkOptions {
     pub extensions: Vec<String>,
     /// Honour `.gitignore`, `.ignore` and `.palisadeignore` files.
     pub respect_ignore_files: bool,
-    /// Walk hidden files and directories too.
+    /// Walk hidden files and directories too, except `.git` below the
+    /// root (repository internals are not inputs; skipping the directory
+    /// saves walking every object of a large repository).
     pub hidden: bool,
 }
 
@@ -191,6 +193,7 @@ fn walk(root: &Path, options: &WalkOptions, inputs: &mut Vec<Keyed>, errors: &mu
         .parents(options.respect_ignore_files)
         .require_git(false)
         .add_custom_ignore_filename(".palisadeignore")
+        .filter_entry(|entry| entry.depth() == 0 || entry.file_name() != ".git")
         .build_parallel();
     walker.run(|| {
         let found = &found;
