@@ -196,16 +196,12 @@ fn walk(root: &Path, options: &WalkOptions, inputs: &mut Vec<Keyed>, errors: &mu
         .filter_entry(|entry| entry.depth() == 0 || entry.file_name() != ".git")
         .build_parallel();
     walker.run(|| {
-        let found = &found;
+        let mut batch = Batch {
+            inputs: Vec::new(),
+            errors: Vec::new(),
+            shared: &found,
+        };
         Box::new(move |entry| {
-            let push = |item: Result<Keyed, InputError>| {
-                if let Ok(mut guard) = found.lock() {
-                    match item {
-                        Ok(i) => guard.0.push(i),
-                        Err(e) => guard.1.push(e),
-                    }
-                }
-            };
             let wanted = |path: &Path| {
                 options.extensions.is_empty()
                     || path.extension().and_then(|e| e.to_str()).is_some_and(|e| {
@@ -216,17 +212,17 @@ fn walk(root: &Path, options: &WalkOptions, inputs: &mut Vec<Keyed>, errors: &mu
                 Ok(entry) => {
                     let is_file = entry.file_type().is_some_and(|t| t.is_file());
                     if is_file && wanted(entry.path()) {
-                        push(Ok(keyed_input(Input::File {
+                        batch.inputs.push(keyed_input(Input::File {
                             path: entry.path().to_path_buf(),
                             display: display_of(entry.path()),
-                        })));
+                        }));
                     }
                 }
                 // A broken symlink (dangling, or looping on itself) is not
                 // an error when its name says it is no input (`README`):
                 // there is nothing behind it to scan. Directory loops are.
                 Err(err) if is_unwanted_broken_link(&err, &wanted) => {}
-                Err(err) => push(Err(walk_error(root, &err))),
+                Err(err) => batch.errors.push(walk_error(root, &err)),
             }
             ignore::WalkState::Continue
         })
@@ -234,6 +230,23 @@ fn walk(root: &Path, options: &WalkOptions, inputs: &mut Vec<Keyed>, errors: &mu
     if let Ok((mut found_inputs, found_errors)) = found.into_inner() {
         inputs.append(&mut found_inputs);
         errors.extend(found_errors);
+    }
+}
+
+/// What one walker thread found, added to the shared lists when the thread
+/// ends: one lock per thread instead of one per file.
+struct Batch<'a> {
+    inputs: Vec<Keyed>,
+    errors: Vec<InputError>,
+    shared: &'a Mutex<(Vec<Keyed>, Vec<InputError>)>,
+}
+
+impl Drop for Batch<'_> {
+    fn drop(&mut self) {
+        if let Ok(mut shared) = self.shared.lock() {
+            shared.0.append(&mut self.inputs);
+            shared.1.append(&mut self.errors);
+        }
     }
 }
 
