@@ -301,27 +301,20 @@ impl RuleSet {
     }
 
     /// Rules whose keywords occur in `text` (plus those without keywords),
-    /// in rule order, each with the offsets where its keywords occur.
-    pub(crate) fn candidates(&self, text: &[u8]) -> Vec<(u32, Vec<usize>)> {
-        let mut hits: Vec<Option<Vec<usize>>> = vec![None; self.rules.len()];
-        for &i in &self.always {
-            if let Some(h) = hits.get_mut(i as usize) {
-                h.get_or_insert_with(Vec::new).push(0);
-            }
-        }
+    /// as (rule, offset of a keyword) sorted by rule then offset. One flat
+    /// list: most files select a handful of the rules, and a slot per rule
+    /// per file cost more than the sort.
+    pub(crate) fn candidates(&self, text: &[u8]) -> Vec<(u32, usize)> {
+        let mut hits: Vec<(u32, usize)> = self.always.iter().map(|&i| (i, 0)).collect();
         if let Some(ac) = &self.prefilter {
             ac.for_each(text, |k, start| {
                 for &r in self.keyword_rules.get(k).map(Vec::as_slice).unwrap_or(&[]) {
-                    if let Some(h) = hits.get_mut(r as usize) {
-                        h.get_or_insert_with(Vec::new).push(start);
-                    }
+                    hits.push((r, start));
                 }
             });
         }
-        hits.into_iter()
-            .enumerate()
-            .filter_map(|(i, h)| h.map(|h| (i as u32, h)))
-            .collect()
+        hits.sort_unstable();
+        hits
     }
 
     pub(crate) fn rule_at(&self, index: u32) -> Option<&SecretRule> {

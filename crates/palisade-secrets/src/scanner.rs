@@ -47,7 +47,11 @@ impl RuleSet {
             return Vec::new();
         }
         let mut out = Vec::new();
-        for (index, mut offsets) in self.candidates(text) {
+        let candidates = self.candidates(text);
+        for group in candidates.chunk_by(|a, b| a.0 == b.0) {
+            let Some(&(index, _)) = group.first() else {
+                continue;
+            };
             let Some(rule) = self.rule_at(index) else {
                 continue;
             };
@@ -89,9 +93,8 @@ impl RuleSet {
             }
             // Only the lines holding a keyword: most of a file that merely
             // mentions `token` somewhere never reaches the regex.
-            offsets.sort_unstable();
             let mut done = 0usize;
-            for at in offsets {
+            for &(_, at) in group {
                 if at < done {
                     continue;
                 }
