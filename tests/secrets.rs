@@ -132,6 +132,46 @@ fn git_internals_are_skipped_unless_named() {
     assert!(got[0].ends_with(".git/config:2 -"), "{got:?}");
 }
 
+/// Files whose extension names a binary format are not read in a walk
+/// (even when, as here, their content is text); named, they are.
+#[test]
+fn binary_formats_are_skipped_by_name_in_walks() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    fs::create_dir_all(root.join("__pycache__")).unwrap();
+    let line = format!("GITHUB_TOKEN = \"{GH}\"\n");
+    for name in [
+        "app.py",
+        "__pycache__/app.cpython-311.pyc",
+        "logo.PNG",
+        "model.obj",
+    ] {
+        fs::write(root.join(name), &line).unwrap();
+    }
+    let (report, code) = scan_json(root, &[]);
+    assert_eq!(code, 1);
+    let got: Vec<String> = findings(&report).iter().map(summary).collect();
+    assert_eq!(got, vec!["SEC040 app.py:1 -", "SEC040 model.obj:1 -"]);
+
+    let out = palisade()
+        .current_dir(root)
+        .args([
+            "scan",
+            "logo.PNG",
+            "--scanners",
+            "secret",
+            "--format",
+            "json",
+        ])
+        .output()
+        .unwrap();
+    let got: Vec<String> = findings(&json_of(&out.stdout))
+        .iter()
+        .map(summary)
+        .collect();
+    assert_eq!(got, vec!["SEC040 logo.PNG:1 -"]);
+}
+
 #[test]
 fn finds_secrets_in_files_and_objects_once_each_and_redacts_them() {
     let dir = tempfile::tempdir().unwrap();

@@ -157,6 +157,32 @@ fn every_layer_is_scanned_and_deleted_files_still_count() {
     assert!(!report.to_string().contains("usr/bin/tool"));
 }
 
+/// Layer files whose extension names a binary format are skipped by name,
+/// as in directories, even when their content is text.
+#[test]
+fn binary_formats_are_skipped_by_name() {
+    let dir = tempfile::tempdir().unwrap();
+    let line = format!("GITHUB_TOKEN = \"{GH}\"\n");
+    let raw = tar(&[
+        Entry::File("app/settings.py", line.as_bytes(), 0o644),
+        Entry::File(
+            "app/__pycache__/settings.cpython-311.pyc",
+            line.as_bytes(),
+            0o644,
+        ),
+        Entry::File("app/static/logo.png", line.as_bytes(), 0o644),
+    ]);
+    layout(
+        dir.path(),
+        &[(raw.clone(), "application/vnd.oci.image.layer.v1.tar", raw)],
+    );
+    let (report, code, stderr) = scan(dir.path(), &[]);
+    assert_eq!(code, 1, "{stderr}");
+    let paths: Vec<String> = found(&report).into_iter().map(|(p, _, _)| p).collect();
+    assert_eq!(paths.len(), 1, "{paths:?}");
+    assert!(paths[0].ends_with("!/app/settings.py"), "{paths:?}");
+}
+
 #[test]
 fn findings_are_identical_across_runs_and_suppressible_by_baseline() {
     let dir = tempfile::tempdir().unwrap();

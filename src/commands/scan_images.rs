@@ -18,7 +18,7 @@ use palisade_core::{Finding, InputError};
 use palisade_k8s::Outcome;
 use palisade_sca::source::layer::Entry;
 use palisade_sca::source::{self, SourceOptions};
-use palisade_secrets::{Scanner, read_text};
+use palisade_secrets::{Scanner, binary_by_name, read_text};
 use rayon::prelude::*;
 
 use super::scan_secrets::SecretScan;
@@ -126,6 +126,9 @@ fn scan_image(
             else {
                 return Ok(());
             };
+            if binary_by_name(std::path::Path::new(path)) {
+                return Ok(());
+            }
             if size > max {
                 too_large += 1;
                 return Ok(());

@@ -111,6 +111,7 @@ pub(crate) fn collect(
     };
     let options = WalkOptions {
         extensions: Vec::new(),
+        skip_extensions: palisade_secrets::BINARY_EXTENSIONS,
         hidden: true,
         ..WalkOptions::default()
     };

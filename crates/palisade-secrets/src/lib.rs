@@ -30,5 +30,6 @@ pub use redact::{present, redact, secret_hash};
 pub use rule::{Allowlist, Examples, SecretRule};
 pub use ruleset::{BUILTIN_RULES_TOML, RuleSet, RuleSetBuilder, builtin};
 pub use scanner::{
-    Detection, FileOutcome, ScanOptions, ScanOutcome, Scanner, Skipped, line_column, read_text,
+    BINARY_EXTENSIONS, Detection, FileOutcome, ScanOptions, ScanOutcome, Scanner, Skipped,
+    binary_by_name, line_column, read_text,
 };

@@ -216,7 +216,8 @@ impl Default for ScanOptions {
 /// file, and binaries or huge files are expected).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Skipped {
-    /// NUL bytes in the first 8000 bytes.
+    /// NUL bytes in the first 8000 bytes, or a binary format's extension
+    /// ([`binary_by_name`]).
     Binary,
     /// Over the size limit (the file's size).
     TooLarge(u64),
@@ -362,6 +363,12 @@ impl Scanner {
     /// Reads and scans one file.
     pub fn scan_file(&self, path: &Path, display: &Arc<str>, buf: &mut Vec<u8>) -> FileOutcome {
         buf.clear();
+        if binary_by_name(path) {
+            return FileOutcome {
+                skipped: Some(Skipped::Binary),
+                ..FileOutcome::default()
+            };
+        }
         match read_file(path, display, self.options.max_file_size, buf) {
             Ok(None) => {
                 let findings = self.scan_bytes(display, buf);
@@ -446,6 +453,26 @@ fn fingerprint(code: &str, path: &str, hash: &str, occurrence: u32) -> String {
     Finding::fingerprint_of(&[code, path, hash, &occurrence.to_string()])
 }
 
+/// Extensions of formats that are binary by construction (compiled code,
+/// compressed archives, images, fonts), lower-case. Their files would fail
+/// the NUL sniff anyway (each format's header holds zero bytes), so they
+/// are skipped without being opened — in a Python tree, `__pycache__`
+/// alone is a third of the files. Trivy's secret scanner skips most of
+/// them the same way. Formats and names that may be plain text (PDF, SVG,
+/// `.obj` models, `.lib` symbol libraries) are not listed.
+pub const BINARY_EXTENSIONS: &[&str] = &[
+    "7z", "a", "bmp", "bz2", "class", "deb", "dll", "dylib", "eot", "exe", "gif", "gz", "ico",
+    "jar", "jpeg", "jpg", "mp3", "mp4", "o", "otf", "png", "pyc", "pyd", "pyo", "rar", "rpm", "so",
+    "tgz", "tif", "tiff", "ttf", "wasm", "webp", "whl", "woff", "woff2", "xz", "zip", "zst",
+];
+
+/// Whether a file's name says it is binary (see [`BINARY_EXTENSIONS`]).
+pub fn binary_by_name(path: &Path) -> bool {
+    path.extension()
+        .and_then(|e| e.to_str())
+        .is_some_and(|e| BINARY_EXTENSIONS.iter().any(|b| b.eq_ignore_ascii_case(e)))
+}
+
 /// Whether the content is binary: a NUL byte in the first 8000 bytes.
 pub(crate) fn is_binary(bytes: &[u8]) -> bool {
     let head = bytes.get(..SNIFF_BYTES.min(bytes.len())).unwrap_or(&[]);
@@ -486,8 +513,9 @@ fn read_file(
     read_text(&mut reader, meta.len(), max, buf).map_err(|e| io_error(display, &e))
 }
 
-/// Appends a text read from `reader` to `buf` (`size` is a capacity hint):
-/// the first block is sniffed for binary content before the rest is read,
+/// Appends a text read from `reader` to `buf` (`size`, the expected length,
+/// sizes the buffer, and a text shorter than the sniffed block is not read
+/// past it; 0 when unknown): the first block is sniffed for binary content before the rest is read,
 /// so a large binary costs one small read. Binary or over `max` bytes:
 /// nothing is appended and why is returned.
 pub fn read_text(
@@ -498,12 +526,22 @@ pub fn read_text(
 ) -> io::Result<Option<Skipped>> {
     let mut head = [0u8; SNIFF_BYTES];
     let mut filled = 0;
+    // Most files are smaller than the sniffed block: once `size` bytes or
+    // the end are read, a further read would only return the end (again).
+    let mut ended = false;
     while filled < SNIFF_BYTES {
+        if size > 0 && filled as u64 >= size {
+            ended = true;
+            break;
+        }
         let Some(rest) = head.get_mut(filled..) else {
             break;
         };
         match reader.read(rest) {
-            Ok(0) => break,
+            Ok(0) => {
+                ended = true;
+                break;
+            }
             Ok(n) => filled += n,
             Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
             Err(e) => return Err(e),
@@ -516,7 +554,7 @@ pub fn read_text(
     let start = buf.len();
     buf.reserve(usize::try_from(size).unwrap_or(0).max(filled));
     buf.extend_from_slice(head);
-    if let Err(e) = reader.read_to_end(buf) {
+    if !ended && let Err(e) = reader.read_to_end(buf) {
         buf.truncate(start);
         return Err(e);
     }
@@ -631,5 +669,85 @@ mod tests {
                 "{reason:?}"
             );
         }
+    }
+
+    #[test]
+    fn binary_formats_are_known_by_name() {
+        for name in [
+            "a/__pycache__/m.cpython-311.pyc",
+            "logo.PNG",
+            "lib.so",
+            "x.tar.gz",
+        ] {
+            assert!(binary_by_name(Path::new(name)), "{name}");
+        }
+        for name in [
+            "m.py",
+            "model.obj",
+            "pyc",
+            ".gz",
+            "notes.pyc.txt",
+            "Makefile",
+        ] {
+            assert!(!binary_by_name(Path::new(name)), "{name}");
+        }
+    }
+
+    /// Reads from `text` in chunks and counts the calls.
+    struct Counted<'a> {
+        text: &'a [u8],
+        chunk: usize,
+        calls: usize,
+    }
+
+    impl Read for Counted<'_> {
+        fn read(&mut self, out: &mut [u8]) -> io::Result<usize> {
+            self.calls += 1;
+            let n = self.chunk.min(out.len()).min(self.text.len());
+            let (head, rest) = self.text.split_at(n);
+            out[..n].copy_from_slice(head);
+            self.text = rest;
+            Ok(n)
+        }
+    }
+
+    #[test]
+    fn a_small_text_of_known_size_is_read_once() {
+        let text = b"token = abc\n";
+        let mut buf = Vec::new();
+        let mut r = Counted {
+            text,
+            chunk: 1 << 20,
+            calls: 0,
+        };
+        assert_eq!(
+            read_text(&mut r, text.len() as u64, 1 << 20, &mut buf).unwrap(),
+            None
+        );
+        assert_eq!((buf.as_slice(), r.calls), (&text[..], 1));
+        // Size unknown (0), or delivered in pieces: read to the end.
+        for (size, chunk, calls) in [(0, 1 << 20, 2), (text.len() as u64, 5, 3)] {
+            let mut r = Counted {
+                text,
+                chunk,
+                calls: 0,
+            };
+            buf.clear();
+            assert_eq!(read_text(&mut r, size, 1 << 20, &mut buf).unwrap(), None);
+            assert_eq!((buf.as_slice(), r.calls), (&text[..], calls));
+        }
+        // A text longer than the sniffed block is read whole.
+        let long = vec![b'x'; SNIFF_BYTES * 3 + 7];
+        let mut r = Counted {
+            text: &long,
+            chunk: 4096,
+            calls: 0,
+        };
+        buf.clear();
+        assert_eq!(
+            read_text(&mut r, long.len() as u64, 1 << 20, &mut buf).unwrap(),
+            None
+        );
+        assert_eq!(buf, long);
     }
 }
