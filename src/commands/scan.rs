@@ -168,13 +168,17 @@ pub fn run(mut args: ScanArgs) -> Result<ExitCode> {
         bail!("`-` (stdin) can be given only once");
     }
     let color_err = diagnostics::stderr_color();
-    let total_bytes: u64 = inputs
-        .iter()
-        .filter_map(|i| match i {
-            Input::File { path, .. } => fs::metadata(path).ok().map(|m| m.len()),
-            Input::Stdin => None,
-        })
-        .sum();
+    // The inputs' size only decides whether a few large files deserve a
+    // bar: asked (a stat per file, on this thread) only then.
+    let total_bytes = || -> u64 {
+        inputs
+            .iter()
+            .filter_map(|i| match i {
+                Input::File { path, .. } => fs::metadata(path).ok().map(|m| m.len()),
+                Input::Stdin => None,
+            })
+            .sum()
+    };
     let bar = progress::files(inputs.len(), total_bytes, !args.quiet && !args.no_progress);
     let results: Vec<FileResult> = inputs
         .par_iter()

@@ -58,7 +58,7 @@ impl SecretScan {
     ) -> Vec<InputError> {
         let mut errors = Vec::new();
         for image in images {
-            let bar = progress::files(0, 0, !quiet && !no_progress);
+            let bar = progress::files(0, || 0, !quiet && !no_progress);
             match scan_image(self.scanner(), image, options, &|| bar.inc(1)) {
                 Ok(result) => {
                     outcome.findings.extend(result.findings);

@@ -315,7 +315,7 @@ impl SecretScan {
             Input::File { path, .. } => !done.contains(path),
             Input::Stdin => false,
         }));
-        let bar = progress::files(inputs.len(), 0, !quiet && !no_progress);
+        let bar = progress::files(inputs.len(), || 0, !quiet && !no_progress);
         let mut result = self.scanner.scan_inputs(&inputs, &|| bar.inc(1));
         result.too_large.sort();
         bar.finish_and_clear();
