@@ -88,6 +88,20 @@ fn summary(f: &Value) -> String {
     )
 }
 
+/// The findings (as [`summary`] lines) of a secret scan of one file named
+/// on the command line, run in `dir`.
+fn named_scan(dir: &Path, file: &str) -> Vec<String> {
+    let out = palisade()
+        .current_dir(dir)
+        .args(["scan", file, "--scanners", "secret", "--format", "json"])
+        .output()
+        .unwrap();
+    findings(&json_of(&out.stdout))
+        .iter()
+        .map(summary)
+        .collect()
+}
+
 /// Repository internals are not inputs: `.git` below the target (the
 /// directory of a clone, the file of a submodule) is not walked, while a
 /// file in it named on the command line, and the rest of a hidden
@@ -112,22 +126,7 @@ fn git_internals_are_skipped_unless_named() {
     let got: Vec<String> = findings(&report).iter().map(summary).collect();
     assert_eq!(got, vec!["SEC040 .github/ci.env:1 -"]);
 
-    let out = palisade()
-        .current_dir(root)
-        .args([
-            "scan",
-            ".git/config",
-            "--scanners",
-            "secret",
-            "--format",
-            "json",
-        ])
-        .output()
-        .unwrap();
-    let got: Vec<String> = findings(&json_of(&out.stdout))
-        .iter()
-        .map(summary)
-        .collect();
+    let got = named_scan(root, ".git/config");
     assert_eq!(got.len(), 1, "{got:?}");
     assert!(got[0].ends_with(".git/config:2 -"), "{got:?}");
 }
@@ -153,23 +152,7 @@ fn binary_formats_are_skipped_by_name_in_walks() {
     let got: Vec<String> = findings(&report).iter().map(summary).collect();
     assert_eq!(got, vec!["SEC040 app.py:1 -", "SEC040 model.obj:1 -"]);
 
-    let out = palisade()
-        .current_dir(root)
-        .args([
-            "scan",
-            "logo.PNG",
-            "--scanners",
-            "secret",
-            "--format",
-            "json",
-        ])
-        .output()
-        .unwrap();
-    let got: Vec<String> = findings(&json_of(&out.stdout))
-        .iter()
-        .map(summary)
-        .collect();
-    assert_eq!(got, vec!["SEC040 logo.PNG:1 -"]);
+    assert_eq!(named_scan(root, "logo.PNG"), vec!["SEC040 logo.PNG:1 -"]);
 }
 
 #[test]

@@ -111,7 +111,7 @@ pub(crate) fn collect(
     };
     let options = WalkOptions {
         extensions: Vec::new(),
-        skip_extensions: palisade_secrets::BINARY_EXTENSIONS,
+        skip: palisade_secrets::binary_by_name,
         hidden: true,
         ..WalkOptions::default()
     };

@@ -42,10 +42,10 @@ pub struct WalkOptions {
     /// File extensions (without the dot) to pick up in directories; empty
     /// picks up every file. Files named explicitly are always read.
     pub extensions: Vec<String>,
-    /// File extensions (lower-case, without the dot) left out in
-    /// directories, even when `extensions` is empty: formats a scanner
-    /// knows it would skip, so they are not even listed.
-    pub skip_extensions: &'static [&'static str],
+    /// Files left out in directories, even when `extensions` is empty:
+    /// what a scanner knows by name it would skip, so it is not even
+    /// listed.
+    pub skip: fn(&Path) -> bool,
     /// Honour `.gitignore`, `.ignore` and `.palisadeignore` files.
     pub respect_ignore_files: bool,
     /// Walk hidden files and directories too, except `.git` below the
@@ -58,7 +58,7 @@ impl Default for WalkOptions {
     fn default() -> Self {
         WalkOptions {
             extensions: vec!["yaml".into(), "yml".into(), "json".into()],
-            skip_extensions: &[],
+            skip: |_| false,
             respect_ignore_files: true,
             hidden: false,
         }
@@ -208,16 +208,9 @@ fn walk(root: &Path, options: &WalkOptions, inputs: &mut Vec<Keyed>, errors: &mu
         };
         Box::new(move |entry| {
             let wanted = |path: &Path| {
-                let ext = path.extension().and_then(|e| e.to_str());
-                let skipped = ext.is_some_and(|e| {
-                    options
-                        .skip_extensions
-                        .iter()
-                        .any(|x| x.eq_ignore_ascii_case(e))
-                });
-                !skipped
+                !(options.skip)(path)
                     && (options.extensions.is_empty()
-                        || ext.is_some_and(|e| {
+                        || path.extension().and_then(|e| e.to_str()).is_some_and(|e| {
                             options.extensions.iter().any(|x| x.eq_ignore_ascii_case(e))
                         }))
             };

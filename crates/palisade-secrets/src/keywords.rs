@@ -233,7 +233,7 @@ impl Keywords {
         // this shape keeps every lane's state in a register and leaves no
         // bounds check in the loop (an array of lanes indexed in an inner
         // loop spilled them and ran ~40 % slower).
-        let (table, class) = (self.table(), &self.class);
+        let (table, class) = (&*self.table, &self.class);
         let mut s = [self.start; LANES];
         let lanes = lane(0).iter().zip(lane(1)).zip(lane(2)).zip(lane(3));
         for (k, (((&b0, &b1), &b2), &b3)) in lanes.enumerate() {
@@ -264,18 +264,13 @@ impl Keywords {
         base: usize,
         found: &mut impl FnMut(usize, usize),
     ) {
-        let (table, class) = (self.table(), &self.class);
+        let (table, class) = (&*self.table, &self.class);
         for (i, &byte) in text.iter().enumerate() {
             state = step(table, class, state, byte);
             if state & MATCH != 0 {
                 self.report(state, base + i, found);
             }
         }
-    }
-
-    /// The transition table, whose length is a power of two.
-    fn table(&self) -> &[u32] {
-        &self.table
     }
 
     /// The keywords ending at `last` (the offset of their last byte).

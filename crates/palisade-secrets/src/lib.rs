@@ -30,6 +30,6 @@ pub use redact::{present, redact, secret_hash};
 pub use rule::{Allowlist, Examples, SecretRule};
 pub use ruleset::{BUILTIN_RULES_TOML, RuleSet, RuleSetBuilder, builtin};
 pub use scanner::{
-    BINARY_EXTENSIONS, Detection, FileOutcome, ScanOptions, ScanOutcome, Scanner, Skipped,
-    binary_by_name, line_column, read_text,
+    Detection, FileOutcome, ScanOptions, ScanOutcome, Scanner, Skipped, binary_by_name,
+    line_column, read_text,
 };

@@ -460,7 +460,7 @@ fn fingerprint(code: &str, path: &str, hash: &str, occurrence: u32) -> String {
 /// alone is a third of the files. Trivy's secret scanner skips most of
 /// them the same way. Formats and names that may be plain text (PDF, SVG,
 /// `.obj` models, `.lib` symbol libraries) are not listed.
-pub const BINARY_EXTENSIONS: &[&str] = &[
+const BINARY_EXTENSIONS: &[&str] = &[
     "7z", "a", "bmp", "bz2", "class", "deb", "dll", "dylib", "eot", "exe", "gif", "gz", "ico",
     "jar", "jpeg", "jpg", "mp3", "mp4", "o", "otf", "png", "pyc", "pyd", "pyo", "rar", "rpm", "so",
     "tgz", "tif", "tiff", "ttf", "wasm", "webp", "whl", "woff", "woff2", "xz", "zip", "zst",
@@ -513,11 +513,11 @@ fn read_file(
     read_text(&mut reader, meta.len(), max, buf).map_err(|e| io_error(display, &e))
 }
 
-/// Appends a text read from `reader` to `buf` (`size`, the expected length,
-/// sizes the buffer, and a text shorter than the sniffed block is not read
-/// past it; 0 when unknown): the first block is sniffed for binary content before the rest is read,
-/// so a large binary costs one small read. Binary or over `max` bytes:
-/// nothing is appended and why is returned.
+/// Appends a text read from `reader` to `buf`: the first block is sniffed
+/// for binary content before the rest is read, so a large binary costs one
+/// small read. `size` is the expected length (0 when unknown): it sizes the
+/// buffer, and a text shorter than the sniffed block is not read past it.
+/// Binary or over `max` bytes: nothing is appended and why is returned.
 pub fn read_text(
     reader: &mut dyn Read,
     size: u64,
