@@ -1,8 +1,8 @@
 //! One admission review, from body to answer: parse, exemptions,
 //! immutability, then rules, policies and signatures under the request's
-//! deadline, with CPU-bound evaluation on a bounded pool of blocking
-//! threads. Anything that cannot be evaluated is answered by the failure
-//! policy; nothing here panics or waits without a bound.
+//! deadline, with CPU-bound evaluation on the threads of a bounded pool
+//! ([`crate::pool`]). Anything that cannot be evaluated is answered by the
+//! failure policy; nothing here panics or waits without a bound.
 
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
@@ -17,6 +17,7 @@ use crate::config::{Action, FailurePolicy, Mode};
 use crate::immutability;
 use crate::log::{LogSink, event};
 use crate::metrics::Metrics;
+use crate::pool::Pool;
 use crate::review::{self, Operation, Request, Response, ReviewError};
 use crate::rules::UnsignedImage;
 use crate::signature::Outcome as SigOutcome;
@@ -58,7 +59,10 @@ pub struct Admission {
     compiled: ArcSwap<Compiled>,
     pub metrics: Metrics,
     sink: Arc<dyn LogSink>,
+    /// Admits requests to the evaluation pool: one per pool thread, so
+    /// waiting happens here, under the request's deadline.
     workers: Arc<Semaphore>,
+    pool: Pool,
 }
 
 impl std::fmt::Debug for Admission {
@@ -75,14 +79,16 @@ struct Failure {
 }
 
 impl Admission {
-    pub fn new(compiled: Compiled, sink: Arc<dyn LogSink>) -> Admission {
-        let workers = Arc::new(Semaphore::new(compiled.config.workers()));
-        Admission {
+    /// The webhook's state, with its evaluation threads started.
+    pub fn new(compiled: Compiled, sink: Arc<dyn LogSink>) -> std::io::Result<Admission> {
+        let workers = compiled.config.workers();
+        Ok(Admission {
             compiled: ArcSwap::from_pointee(compiled),
             metrics: Metrics::default(),
             sink,
-            workers,
-        }
+            workers: Arc::new(Semaphore::new(workers)),
+            pool: Pool::new(workers, "palisade-eval")?,
+        })
     }
 
     /// The configuration in force.
@@ -112,6 +118,8 @@ impl Admission {
         self.metrics.inflight.fetch_add(1, Ordering::Relaxed);
         let answer = match review::parse(body) {
             Ok(req) => {
+                // Shared with the evaluation pool, not copied to it.
+                let req = Arc::new(req);
                 self.metrics.request(&req.operation_name);
                 let response = match tokio::time::timeout_at(
                     deadline.into(),
@@ -164,7 +172,12 @@ impl Admission {
         }
     }
 
-    async fn decide(&self, compiled: &Arc<Compiled>, req: &Request, deadline: Instant) -> Response {
+    async fn decide(
+        &self,
+        compiled: &Arc<Compiled>,
+        req: &Arc<Request>,
+        deadline: Instant,
+    ) -> Response {
         let start = Instant::now();
         let Some(operation) = req.operation else {
             let failure = Failure {
@@ -231,7 +244,7 @@ impl Admission {
     async fn evaluate_blocking(
         &self,
         compiled: &Arc<Compiled>,
-        req: &Request,
+        req: &Arc<Request>,
     ) -> Result<Evaluation, Failure> {
         let permit = Arc::clone(&self.workers)
             .acquire_owned()
@@ -244,15 +257,16 @@ impl Admission {
         let req = req.clone();
         // The permit moves into the task: a slot is freed when the
         // evaluation really ends, even if the request gave up on it.
-        tokio::task::spawn_blocking(move || {
-            let _permit = permit;
-            compiled.evaluate(&req)
-        })
-        .await
-        .map_err(|e| Failure {
-            kind: "evaluation",
-            message: format!("evaluation failed: {e}"),
-        })
+        self.pool
+            .spawn(move || {
+                let _permit = permit;
+                compiled.evaluate(&req)
+            })
+            .await
+            .map_err(|_| Failure {
+                kind: "evaluation",
+                message: "evaluation failed: it stopped without an answer".into(),
+            })
     }
 
     async fn verify_signatures(

@@ -9,8 +9,8 @@
 //! - [`review`]: `admission.k8s.io/v1` AdmissionReview in and out.
 //! - [`config`]: `palisade-admission.yaml`; [`compiled`]: a configuration
 //!   compiled for serving.
-//! - [`handler`]: one review from body to answer (deadline, worker pool,
-//!   failure policy); [`immutability`], [`signature`] and [`registry`]:
+//! - [`handler`]: one review from body to answer (deadline, failure
+//!   policy); [`pool`]: the threads that evaluate; [`immutability`], [`signature`] and [`registry`]:
 //!   the admission-only checks; [`rules`]: their documentation.
 //! - [`server`]: HTTPS (rustls, ring) and health listeners; [`tls`]:
 //!   certificates and hot reload; [`reload`]: configuration reload.
@@ -29,6 +29,7 @@ pub mod log;
 pub mod manifests;
 pub mod metrics;
 pub mod object;
+pub mod pool;
 pub mod registry;
 pub mod reload;
 pub mod review;

@@ -20,9 +20,14 @@ pub struct Stdout;
 
 impl LogSink for Stdout {
     fn write(&self, line: Value) {
+        // Formatted whole first: through stdout's line buffer (1 KiB) a
+        // denial listing a dozen violations took several writes.
+        let Ok(mut bytes) = serde_json::to_vec(&line) else {
+            return;
+        };
+        bytes.push(b'\n');
         let mut out = std::io::stdout().lock();
-        let _ = serde_json::to_writer(&mut out, &line);
-        let _ = out.write_all(b"\n");
+        let _ = out.write_all(&bytes);
         let _ = out.flush();
     }
 }

@@ -7,6 +7,8 @@
 //! a serde message, and so that a request whose `uid` can be read still gets
 //! a well-formed AdmissionReview answer.
 
+use std::borrow::Cow;
+
 use serde::Serialize;
 use serde_json::{Map, Value};
 
@@ -129,9 +131,27 @@ impl Request {
 
     /// The object to evaluate, with `apiVersion` and `kind` filled in from
     /// the request when the object lacks them (test fixtures and some
-    /// clients omit them; the API server always sends both).
-    pub fn object_with_type(&self) -> Option<Value> {
-        let mut obj = self.object.clone()?;
+    /// clients omit them; the API server always sends both), and its
+    /// namespace from the request. Borrowed when nothing is missing, as
+    /// from the API server: a copy of a large object is not free.
+    pub fn object_with_type(&self) -> Option<Cow<'_, Value>> {
+        let obj = self.object.as_ref()?;
+        let namespace = self.namespace.as_deref().filter(|n| !n.is_empty());
+        let complete = match obj {
+            Value::Object(map) => {
+                map.contains_key("apiVersion")
+                    && map.contains_key("kind")
+                    && (namespace.is_none()
+                        || map
+                            .get("metadata")
+                            .is_some_and(|m| !m.is_object() || m.get("namespace").is_some()))
+            }
+            _ => true,
+        };
+        if complete {
+            return Some(Cow::Borrowed(obj));
+        }
+        let mut obj = obj.clone();
         if let Value::Object(map) = &mut obj {
             if !map.contains_key("apiVersion") {
                 map.insert("apiVersion".into(), Value::String(self.kind.api_version()));
@@ -139,7 +159,7 @@ impl Request {
             if !map.contains_key("kind") {
                 map.insert("kind".into(), Value::String(self.kind.name.clone()));
             }
-            if let Some(ns) = self.namespace.as_deref().filter(|n| !n.is_empty()) {
+            if let Some(ns) = namespace {
                 let metadata = map
                     .entry("metadata")
                     .or_insert_with(|| Value::Object(Map::new()));
@@ -150,7 +170,7 @@ impl Request {
                 }
             }
         }
-        Some(obj)
+        Some(Cow::Owned(obj))
     }
 }
 
@@ -435,8 +455,23 @@ mod tests {
         assert_eq!(r.resource_path(), "pods");
         assert_eq!(r.describe(), "Pod default/p");
         let obj = r.object_with_type().unwrap();
+        assert!(matches!(obj, Cow::Owned(_)));
         assert_eq!(obj["apiVersion"], "v1");
         assert_eq!(obj["kind"], "Pod");
+        assert_eq!(obj["metadata"]["namespace"], "default");
+
+        // What the API server sends names all three: no copy.
+        let complete = review(
+            r#"{"uid":"u2","kind":{"group":"","version":"v1","kind":"Pod"},
+                "resource":{"group":"","version":"v1","resource":"pods"},
+                "namespace":"default","operation":"CREATE",
+                "userInfo":{"username":"alice"},
+                "object":{"apiVersion":"v1","kind":"Pod",
+                          "metadata":{"name":"p","namespace":"default"}}}"#,
+        );
+        let r = parse(&complete).unwrap();
+        let obj = r.object_with_type().unwrap();
+        assert!(matches!(obj, Cow::Borrowed(_)));
         assert_eq!(obj["metadata"]["namespace"], "default");
     }
 

@@ -81,6 +81,8 @@ pub enum ServeError {
     },
     #[error("invalid configuration: {0}")]
     Config(String),
+    #[error("cannot start the evaluation threads: {0}")]
+    Threads(std::io::Error),
 }
 
 /// A bound server, ready to run.
@@ -139,7 +141,7 @@ impl Server {
                 source,
             })?;
         let summary = reload::summary(&compiled);
-        let admission = Arc::new(Admission::new(compiled, sink));
+        let admission = Arc::new(Admission::new(compiled, sink).map_err(ServeError::Threads)?);
         let mut fields = summary;
         if let serde_json::Value::Object(m) = &mut fields {
             m.insert(
