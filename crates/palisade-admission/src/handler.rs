@@ -423,17 +423,21 @@ impl Admission {
         violations: Vec<Violation>,
     ) -> Response {
         let reasons: Vec<String> = failures.iter().map(|f| f.message.clone()).collect();
-        let closed = compiled.config.failure_policy == FailurePolicy::Fail
-            && compiled.config.mode == Mode::Enforce;
+        let enforce = compiled.config.mode == Mode::Enforce;
+        let closed = enforce && compiled.config.failure_policy == FailurePolicy::Fail;
+        let denials: Vec<&Violation> = violations
+            .iter()
+            .filter(|v| v.action == Action::Deny && v.exempted.is_none())
+            .collect();
+        // Fail-open excuses what could not be checked, not what was: an
+        // attacker who makes one check fail must not lift the others.
+        let denied_anyway = enforce && !closed && !denials.is_empty();
         let mut response = if closed {
             let mut message = format!(
                 "palisade could not evaluate the request and its failure policy is Fail (fail-closed): {}",
                 reasons.join("; ")
             );
-            for v in violations
-                .iter()
-                .filter(|v| v.action == Action::Deny && v.exempted.is_none())
-            {
+            for v in &denials {
                 message.push_str("\n- ");
                 message.push_str(&line(v));
             }
@@ -444,6 +448,18 @@ impl Admission {
                 (500, "InternalError")
             };
             Response::deny(uid, code, reason, message)
+        } else if denied_anyway {
+            let mut message = format!(
+                "palisade denied the request: {} violation{} found; failure policy Ignore (fail-open) covers only what could not be evaluated: {}",
+                denials.len(),
+                if denials.len() == 1 { "" } else { "s" },
+                reasons.join("; ")
+            );
+            for v in &denials {
+                message.push_str("\n- ");
+                message.push_str(&line(v));
+            }
+            Response::deny(uid, 403, "Forbidden", message)
         } else {
             let mut r = Response::allow(uid);
             r.warnings.push(truncate(
@@ -473,7 +489,11 @@ impl Admission {
             } else {
                 "denied"
             },
-            "failure-policy",
+            if denied_anyway {
+                "rules"
+            } else {
+                "failure-policy"
+            },
         );
         response
     }

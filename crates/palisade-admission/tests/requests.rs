@@ -677,6 +677,70 @@ async fn the_deadline_answers_by_the_failure_policy() {
     }
 }
 
+/// A policy that fails to evaluate for every Pod (arithmetic on a string,
+/// an error on the interpreter).
+const BROKEN: &str = r#"package main
+
+import rego.v1
+
+deny contains msg if {
+    n := input.metadata.name + 1
+    msg := sprintf("name %v", [n])
+}
+"#;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn fail_open_does_not_lift_the_denials_found() {
+    let mut server =
+        TestServer::start_with("failure-policy: ignore\npolicies: [broken.rego]\n", |dir| {
+            std::fs::write(dir.join("broken.rego"), BROKEN).unwrap();
+        })
+        .await;
+    // Nothing else wrong: allowed by the failure policy, saying why.
+    let r = server
+        .review(&pod_review(
+            "open",
+            "CREATE",
+            "shop",
+            good_pod("w", "registry.example.com/w:1"),
+        ))
+        .await;
+    assert_eq!(r["allowed"], true, "{r}");
+    let warnings = r["warnings"].to_string();
+    assert!(
+        warnings.contains("allowed by failure policy Ignore (fail-open)"),
+        "{warnings}"
+    );
+    assert!(warnings.contains("evaluating data.main.deny"), "{warnings}");
+    // A privileged Pod: the built-in rule's denial stands, whatever the
+    // broken policy did.
+    let r = server
+        .review(&pod_review("found", "CREATE", "shop", privileged_pod("p")))
+        .await;
+    assert_eq!(r["allowed"], false, "{r}");
+    assert_eq!(r["status"]["code"], 403);
+    let m = r["status"]["message"].as_str().unwrap();
+    assert!(
+        m.contains("failure policy Ignore (fail-open) covers only what could not be evaluated"),
+        "{m}"
+    );
+    assert!(m.contains("evaluating data.main.deny"), "{m}");
+    assert!(m.contains("\n- K8S001"), "{m}");
+    let metrics = server.metrics().await;
+    assert!(
+        metrics.contains(
+            r#"palisade_admission_decisions_total{decision="allowed",reason="failure-policy"} 1"#
+        ),
+        "{metrics}"
+    );
+    assert!(
+        metrics
+            .contains(r#"palisade_admission_decisions_total{decision="denied",reason="rules"} 1"#),
+        "{metrics}"
+    );
+    server.stop().await;
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn shutdown_drains_in_flight_requests() {
     let config =
