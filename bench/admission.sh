@@ -9,10 +9,11 @@
 # target is p99 < 2 ms at 1,000 requests/s with zero errors.
 # Writes bench/out/admission.jsonl and the table in docs/benchmarks.md.
 #
-# REGO_ENGINE=vm runs the policies on regorus' VM (`rego-engine: vm`)
-# and writes its own table (bench/out/admission-vm*.jsonl).
+# The policies run on the webhook's default engine, regorus' VM;
+# REGO_ENGINE=interpreter runs them on the interpreter and writes its own
+# table (bench/out/admission-interpreter*.jsonl).
 #
-# usage: bench/admission.sh   [RATES="500 1000 2000 4000" RUNS=3 DURATION=30 REGO_ENGINE=vm PALISADE_BIN=…]
+# usage: bench/admission.sh   [RATES="500 1000 2000 4000" RUNS=3 DURATION=30 REGO_ENGINE=interpreter PALISADE_BIN=…]
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 rates=${RATES-500 1000 2000 4000}
@@ -36,12 +37,10 @@ trap cleanup EXIT
 
 "$pal" admission certs --out-dir "$tmp/certs" --san 127.0.0.1 >/dev/null
 cp "$root/bench/admission/config.yaml" "$tmp/config.yaml"
-engine=${REGO_ENGINE:-interpreter}
+engine=${REGO_ENGINE:-vm}
+echo "rego-engine: $engine" >> "$tmp/config.yaml"
 suffix=
-if [ "$engine" != interpreter ]; then
-  echo "rego-engine: $engine" >> "$tmp/config.yaml"
-  suffix=-$engine
-fi
+if [ "$engine" != vm ]; then suffix=-$engine; fi
 cp -r "$root/examples/policies/rego" "$tmp/rego"
 port=${PORT:-18443}
 health=${HEALTH_PORT:-18080}

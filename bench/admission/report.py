@@ -13,10 +13,10 @@ import statistics
 import sys
 
 
-def main(results, doc, duration, runs, cost=None, engine="interpreter"):
+def main(results, doc, duration, runs, cost=None, engine="vm"):
     rows = [json.loads(l) for l in open(results) if l.strip()]
     rates = sorted({r["rate"] for r in rows})
-    command = "bench/admission.sh" if engine == "interpreter" else f"REGO_ENGINE={engine} bench/admission.sh"
+    command = "bench/admission.sh" if engine == "vm" else f"REGO_ENGINE={engine} bench/admission.sh"
     lines = [
         f"Command: `{command}` (wrk over TLS with keep-alive, {duration} s per run, "
         f"median of {runs} runs per rate; Pod and Deployment reviews alternating; 20 built-in rules "
@@ -60,7 +60,7 @@ def main(results, doc, duration, runs, cost=None, engine="interpreter"):
                 )
     table = "\n".join(lines)
     text = open(doc).read() if os.path.exists(doc) else "# Benchmarks\n"
-    tag = "admission" if engine == "interpreter" else f"admission-{engine}"
+    tag = "admission" if engine == "vm" else f"admission-{engine}"
     start, end = f"<!-- bench:{tag} -->", f"<!-- /bench:{tag} -->"
     block = f"{start}\n{table}\n{end}"
     if start in text:
