@@ -254,7 +254,7 @@ impl Admission {
                 message: "the evaluation pool is closed (shutting down)".into(),
             })?;
         let compiled = Arc::clone(compiled);
-        let req = req.clone();
+        let req = Arc::clone(req);
         // The permit moves into the task: a slot is freed when the
         // evaluation really ends, even if the request gave up on it.
         self.pool
