@@ -11,7 +11,7 @@
 #
 # The policies run on the webhook's default engine, regorus' VM;
 # REGO_ENGINE=interpreter runs them on the interpreter and writes its own
-# table (bench/out/admission-interpreter*.jsonl).
+# table (bench/out/admission-interpreter.jsonl, admission_cost-interpreter.jsonl).
 #
 # usage: bench/admission.sh   [RATES="500 1000 2000 4000" RUNS=3 DURATION=30 REGO_ENGINE=interpreter PALISADE_BIN=…]
 set -euo pipefail

@@ -1,9 +1,10 @@
 #!/usr/bin/env python3
 """Writes the admission latency table (medians of the runs per rate) into
 docs/benchmarks.md between `<!-- bench:admission -->` and
-`<!-- /bench:admission -->`.
+`<!-- /bench:admission -->` for the webhook's default engine (vm), or
+between `<!-- bench:admission-ENGINE -->` markers for another engine.
 
-usage: report.py RESULTS.jsonl DOC DURATION RUNS [COST.jsonl]
+usage: report.py RESULTS.jsonl DOC DURATION RUNS [COST.jsonl [ENGINE]]
 """
 import json
 import os

@@ -48,11 +48,11 @@ pub struct PolicyArgs {
     #[arg(long = "namespace", value_name = "NS")]
     pub namespaces: Vec<String>,
 
-    /// How Rego rules are evaluated. `interpreter` reports every
-    /// evaluation error (wrong operand types, conflicting complete rules)
-    /// with its location, exit 2; `vm` is about twice as fast, and an error
-    /// inside a rule makes the rule undefined instead, as OPA does with
-    /// built-in errors. Both find the same violations otherwise. Default:
+    /// How Rego rules are evaluated. `interpreter` reports arithmetic on
+    /// non-numbers and conflicting complete rules as errors with their
+    /// location, exit 2; `vm` is faster, and such a rule is undefined
+    /// instead, as OPA treats built-in errors (which both engines make
+    /// undefined). Both find the same violations otherwise. Default:
     /// `rego-engine:` in palisade.yaml, else `interpreter`.
     #[arg(long = "rego-engine", value_name = "ENGINE", value_enum)]
     pub rego_engine: Option<RegoEngineArg>,

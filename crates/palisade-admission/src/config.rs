@@ -53,8 +53,7 @@ pub struct Config {
     pub data: Vec<PathBuf>,
     /// Rego packages whose rules apply (Conftest's `--namespace`).
     pub rego_packages: Vec<String>,
-    /// `vm` (the webhook's default): regorus' bytecode VM, about twice as
-    /// fast; an error inside a rule makes the rule undefined, as OPA does
+    /// `vm` (the webhook's default): regorus' bytecode VM, faster; an error inside a rule makes the rule undefined, as OPA does
     /// with built-in errors. `interpreter`: operand-type errors and
     /// conflicting complete rules follow the failure policy instead (the
     /// interpreter, too, makes most built-in errors undefined).
@@ -631,7 +630,7 @@ failure-policy: fail          # fail (fail-closed) | ignore (fail-open)
 timeout-seconds: 5            # the API server's timeout for one call
 # deadline-ms: 4000           # this server's deadline (default: timeout - 1 s)
 max-request-bytes: 4194304
-rego-engine: vm               # vm | interpreter (about 2x slower; `1 + "a"` and
+rego-engine: vm               # vm | interpreter (slower; `1 + "a"` and
                               # conflicting rules then go to failure-policy)
 rules:
   enable: []                  # opt-in built-in rules

@@ -121,24 +121,7 @@ impl Admission {
                 // Shared with the evaluation pool, not copied to it.
                 let req = Arc::new(req);
                 self.metrics.request(&req.operation_name);
-                let response = match tokio::time::timeout_at(
-                    deadline.into(),
-                    self.decide(&compiled, &req, deadline),
-                )
-                .await
-                {
-                    Ok(r) => r,
-                    Err(_) => {
-                        let failure = Failure {
-                            kind: "deadline",
-                            message: format!(
-                                "evaluation did not finish within the {} ms deadline",
-                                compiled.config.deadline().as_millis()
-                            ),
-                        };
-                        self.fail(&compiled, &req, &[failure], Vec::new(), start)
-                    }
-                };
+                let response = self.decide(&compiled, &req, deadline).await;
                 Answer::review(&response)
             }
             Err(e) => self.bad_request(&compiled, &e, start),
@@ -215,23 +198,43 @@ impl Admission {
         let mut failures = Vec::new();
         let evaluate = Compiled::needs_evaluation(req) && operation != Operation::Delete;
         if evaluate {
+            // Each part has the deadline on its own, so what one found
+            // stands when the other runs out of time (fail-open must not
+            // lift the immutability or rule violations already found).
+            let past_deadline = || Failure {
+                kind: "deadline",
+                message: format!(
+                    "evaluation did not finish within the {} ms deadline",
+                    compiled.config.deadline().as_millis()
+                ),
+            };
             let (evaluation, signatures) = tokio::join!(
-                self.evaluate_blocking(compiled, req),
-                self.verify_signatures(compiled, req, deadline)
+                tokio::time::timeout_at(deadline.into(), self.evaluate_blocking(compiled, req)),
+                tokio::time::timeout_at(
+                    deadline.into(),
+                    self.verify_signatures(compiled, req, deadline)
+                )
             );
             match evaluation {
-                Ok(e) => {
+                Ok(Ok(e)) => {
                     violations.extend(e.violations);
                     failures.extend(e.errors.into_iter().map(|message| Failure {
                         kind: "evaluation",
                         message,
                     }));
                 }
-                Err(f) => failures.push(f),
+                Ok(Err(f)) => failures.push(f),
+                Err(_) => failures.push(past_deadline()),
             }
-            let (v, f) = signatures;
-            violations.extend(v);
-            failures.extend(f);
+            match signatures {
+                Ok((v, f)) => {
+                    violations.extend(v);
+                    failures.extend(f);
+                }
+                // One deadline failure is enough to say why.
+                Err(_) if failures.iter().any(|f| f.kind == "deadline") => {}
+                Err(_) => failures.push(past_deadline()),
+            }
         }
         if failures.is_empty() {
             self.respond(compiled, req, violations, start, immutable.relevant)

@@ -169,6 +169,15 @@ mod tests {
         rx.blocking_recv()
     }
 
+    /// Waits for `cond`, failing the test (not hanging it) after 10 s.
+    fn wait_until(what: &str, cond: impl Fn() -> bool) {
+        let start = std::time::Instant::now();
+        while !cond() {
+            assert!(start.elapsed() < Duration::from_secs(10), "never: {what}");
+            std::thread::sleep(Duration::from_millis(1));
+        }
+    }
+
     #[test]
     fn runs_jobs_and_returns_their_values() {
         let pool = Pool::new(2, "test").unwrap();
@@ -182,11 +191,7 @@ mod tests {
         let pool = Pool::new(4, "test").unwrap();
         // Jobs one at a time: each finds the thread that ran the one before
         // idle on top of the stack.
-        let all_idle = || {
-            while lock(&pool.shared.state).idle.len() < 4 {
-                std::thread::yield_now();
-            }
-        };
+        let all_idle = || wait_until("all idle", || lock(&pool.shared.state).idle.len() == 4);
         all_idle();
         let names: Vec<String> = (0..20)
             .map(|_| {
@@ -261,8 +266,38 @@ mod tests {
         }
         assert_eq!(done.load(Ordering::SeqCst), 6);
         // Each thread holds the shared state until it exits.
-        while Arc::strong_count(&shared) > 1 {
-            std::thread::sleep(Duration::from_millis(1));
-        }
+        wait_until("threads exit", || Arc::strong_count(&shared) == 1);
+    }
+
+    #[test]
+    fn dropping_an_idle_pool_wakes_its_threads_and_they_exit() {
+        let pool = Pool::new(3, "test").unwrap();
+        let shared = Arc::clone(&pool.shared);
+        wait_until("all idle", || lock(&shared.state).idle.len() == 3);
+        drop(pool);
+        wait_until("threads exit", || Arc::strong_count(&shared) == 1);
+    }
+
+    #[test]
+    fn dropping_the_pool_does_not_wait_for_a_running_job() {
+        let pool = Pool::new(1, "test").unwrap();
+        let (open, gate) = std::sync::mpsc::channel::<()>();
+        let (running, is_running) = std::sync::mpsc::channel();
+        let rx = pool.spawn(move || {
+            let _ = running.send(());
+            gate.recv().is_ok()
+        });
+        is_running.recv().unwrap();
+        // A drop that waited would be freed by this watchdog, too late.
+        let watchdog = open.clone();
+        std::thread::spawn(move || {
+            std::thread::sleep(Duration::from_secs(5));
+            let _ = watchdog.send(());
+        });
+        let start = std::time::Instant::now();
+        drop(pool);
+        assert!(start.elapsed() < Duration::from_secs(2));
+        open.send(()).unwrap();
+        assert!(block_on(rx).unwrap());
     }
 }

@@ -742,6 +742,33 @@ async fn fail_open_does_not_lift_the_denials_found() {
     server.stop().await;
 }
 
+/// A request whose evaluation runs past the deadline keeps what was found
+/// before it: under fail-open an in-place image change is still denied.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_deadline_keeps_the_violations_found_before_it() {
+    let config = "failure-policy: ignore\ntimeout-seconds: 2\ndeadline-ms: 400\nworkers: 1\npolicies: [slow.rego]\n";
+    let mut server = TestServer::start_with(config, |dir| {
+        std::fs::write(dir.join("slow.rego"), SLOW).unwrap();
+    })
+    .await;
+    let old = good_pod("web", "registry.example.com/web:1.0");
+    let mut changed = old.clone();
+    changed["spec"]["containers"][0]["image"] = json!("registry.example.com/web:hotfix");
+    let started = Instant::now();
+    let r = server
+        .review(&pod_update("late", None, "alice", old, changed))
+        .await;
+    assert!(started.elapsed() < Duration::from_millis(1500));
+    assert_eq!(r["allowed"], false, "{r}");
+    let message = r["status"]["message"].as_str().unwrap();
+    assert!(
+        message.contains("ADM005 in-place-image-change"),
+        "{message}"
+    );
+    assert!(message.contains("ms deadline"), "{message}");
+    server.stop().await;
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn shutdown_drains_in_flight_requests() {
     let config =

@@ -56,9 +56,9 @@ impl Default for RegoOptions {
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum RegoEngine {
-    /// regorus' interpreter: every evaluation error (an operand of the
-    /// wrong type, complete rules with conflicting values, the time limit)
-    /// is reported with its rule and location.
+    /// regorus' interpreter: arithmetic on a non-number, complete rules
+    /// with conflicting values and the time limit are reported with the
+    /// rule and location (a failing built-in is undefined, as on the VM).
     #[default]
     Interpreter,
     /// regorus' bytecode VM, about twice as fast. An error inside a rule
