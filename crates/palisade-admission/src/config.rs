@@ -53,10 +53,11 @@ pub struct Config {
     pub data: Vec<PathBuf>,
     /// Rego packages whose rules apply (Conftest's `--namespace`).
     pub rego_packages: Vec<String>,
-    /// `vm` (the webhook's default): regorus' bytecode VM, faster; an error inside a rule makes the rule undefined, as OPA does
-    /// with built-in errors. `interpreter`: operand-type errors and
-    /// conflicting complete rules follow the failure policy instead (the
-    /// interpreter, too, makes most built-in errors undefined).
+    /// `vm` (the webhook's default): regorus' bytecode VM, faster; an
+    /// error inside a rule makes the rule undefined, as OPA does with
+    /// built-in errors. `interpreter`: operand-type errors and conflicting
+    /// complete rules follow the failure policy instead (the interpreter,
+    /// too, makes most built-in errors undefined).
     pub rego_engine: RegoEngine,
     pub exemptions: Exemptions,
     pub images: ImagePolicy,

@@ -363,10 +363,7 @@ impl Admission {
                 deny.len(),
                 if deny.len() == 1 { "" } else { "s" }
             );
-            for v in &deny {
-                message.push_str("\n- ");
-                message.push_str(&line(v));
-            }
+            push_lines(&mut message, &deny);
             Response::deny(&req.uid, 403, "Forbidden", message)
         };
         response.warnings = cap_warnings(warnings);
@@ -440,10 +437,7 @@ impl Admission {
                 "palisade could not evaluate the request and its failure policy is Fail (fail-closed): {}",
                 reasons.join("; ")
             );
-            for v in &denials {
-                message.push_str("\n- ");
-                message.push_str(&line(v));
-            }
+            push_lines(&mut message, &denials);
             let bad_request = failures.iter().all(|f| f.kind == "bad_request");
             let (code, reason) = if bad_request {
                 (400, "BadRequest")
@@ -458,10 +452,7 @@ impl Admission {
                 if denials.len() == 1 { "" } else { "s" },
                 reasons.join("; ")
             );
-            for v in &denials {
-                message.push_str("\n- ");
-                message.push_str(&line(v));
-            }
+            push_lines(&mut message, &denials);
             Response::deny(uid, 403, "Forbidden", message)
         } else {
             let mut r = Response::allow(uid);
@@ -557,6 +548,14 @@ fn ms(start: Instant) -> f64 {
 }
 
 /// `K8S001 privileged-container: message (fix: …)`.
+/// Appends one `- …` line per violation to a denial's message.
+fn push_lines(message: &mut String, violations: &[&Violation]) {
+    for v in violations {
+        message.push_str("\n- ");
+        message.push_str(&line(v));
+    }
+}
+
 fn line(v: &Violation) -> String {
     let mut s = format!("{} {}: {}", v.code, v.name, v.message);
     if !v.fix.is_empty() {

@@ -10,8 +10,9 @@
 //! - [`config`]: `palisade-admission.yaml`; [`compiled`]: a configuration
 //!   compiled for serving.
 //! - [`handler`]: one review from body to answer (deadline, failure
-//!   policy); [`pool`]: the threads that evaluate; [`immutability`], [`signature`] and [`registry`]:
-//!   the admission-only checks; [`rules`]: their documentation.
+//!   policy); [`pool`]: the threads that evaluate; [`immutability`],
+//!   [`signature`] and [`registry`]: the admission-only checks; [`rules`]:
+//!   their documentation.
 //! - [`server`]: HTTPS (rustls, ring) and health listeners; [`tls`]:
 //!   certificates and hot reload; [`reload`]: configuration reload.
 //! - [`certs`]: a CA and serving certificate for first installs;
